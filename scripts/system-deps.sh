@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Make sure the system programs a target needs are here: install them with apt where we can,
+# otherwise say exactly what to install. Usage: scripts/system-deps.sh redis|chromium ...
+set -euo pipefail
+
+need_apt=()
+for what in "$@"; do
+  case "$what" in
+    redis)
+      # With REDIS_URL set the site uses that Redis and starts none of its own.
+      if [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null && [ ! -x .venv/bin/redis-server ]; then
+        need_apt+=(redis-server)
+      fi ;;
+    chromium)
+      [ -x /usr/bin/chromium ] || need_apt+=(chromium) ;;
+    *) echo "system-deps: unknown dependency '$what'" >&2; exit 2 ;;
+  esac
+done
+[ ${#need_apt[@]} -eq 0 ] && exit 0
+
+if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  echo "Installing ${need_apt[*]} from Debian's packages…"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  exit 0
+fi
+if command -v apt-get >/dev/null && command -v sudo >/dev/null; then
+  echo "Installing ${need_apt[*]} with sudo apt-get…"
+  sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  exit 0
+fi
+cat >&2 <<MSG
+Celery Lab needs: ${need_apt[*]}, and cannot install them here (no apt-get as root).
+  - redis-server: install Redis 6 or newer (macOS: brew install redis), or set REDIS_URL to a
+    Redis you already run, e.g. REDIS_URL=redis://127.0.0.1:6379/0 make run
+  - chromium (tests only): install Chromium so that /usr/bin/chromium exists.
+MSG
+exit 1

@@ -1,0 +1,254 @@
+// The live sandbox: buttons send experiments; task events stream in over one websocket.
+// Nothing here simulates a worker: every state shown comes from an event or the result backend.
+(() => {
+  "use strict";
+
+  // Lifecycle order (web/protocol.py STATES): a late event never moves a task backwards.
+  const STATES = ["sent", "received", "started", "progress", "retry", "succeeded", "failed",
+                  "rejected", "revoked"];
+  const RANK = Object.fromEntries(STATES.map((s, i) => [s, i]));
+  const FINAL = new Set(["succeeded", "failed", "rejected", "revoked"]);
+  const SHOWN = ["sent", "received", "started", "succeeded"];
+
+  const tasks = new Map();
+  const taskBox = document.getElementById("tasks");
+  const log = document.getElementById("event-log");
+  const connBadge = document.getElementById("conn");
+  let ws = null;
+  let backoff = 250;
+
+  const fmtMs = (ms) => (ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(3)} s`);
+  const clock = (t) => new Date(t * 1000).toLocaleTimeString([], {hour12: false}) +
+    "." + String(Math.floor((t % 1) * 1000)).padStart(3, "0");
+  const short = (id) => id.slice(0, 8);
+
+  function el(tag, attrs = {}, text = "") {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  // ---- the connection ---------------------------------------------------------------------
+  function setConn(text, ok) {
+    if (!connBadge) return;
+    connBadge.textContent = text;
+    connBadge.dataset.ok = ok ? "yes" : "no";
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    ws = new WebSocket(scheme + location.host + "/ws");
+    ws.onopen = () => { backoff = 250; setConn("live", true); syncUnfinished(); };
+    ws.onmessage = (e) => {
+      let msg;
+      try { msg = JSON.parse(e.data); } catch (_) { return; }
+      onMessage(msg);
+    };
+    ws.onclose = () => {
+      setConn("reconnecting…", false);
+      setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, 5000);
+    };
+  }
+
+  function sendWs(message) {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(message));
+  }
+
+  // Events are broadcast, never stored: after a reconnect, ask the result backend instead.
+  function syncUnfinished() {
+    const ids = [...tasks.values()].filter((t) => !FINAL.has(t.state)).map((t) => t.id);
+    if (ids.length) sendWs({action: "sync", task_ids: ids});
+  }
+  setInterval(() => {
+    const now = Date.now() / 1000;
+    const stale = [...tasks.values()].filter((t) => !FINAL.has(t.state) && now - t.lastSeen > 5);
+    if (stale.length) sendWs({action: "sync", task_ids: stale.map((t) => t.id)});
+  }, 5000);
+
+  function onMessage(msg) {
+    if (msg.type === "task") onTaskEvent(msg);
+    else if (msg.type === "snapshot") msg.tasks.forEach(onSnapshot);
+    document.dispatchEvent(new CustomEvent("celerylab:message", {detail: msg}));
+  }
+
+  // ---- tasks ------------------------------------------------------------------------------
+  function taskFor(id, experiment, name) {
+    let t = tasks.get(id);
+    if (!t) {
+      t = {id, experiment, name, events: {}, state: null, progress: null, lastSeen: Date.now() / 1000};
+      t.card = renderCard(t);
+      taskBox.prepend(t.card);
+      tasks.set(id, t);
+    }
+    if (experiment && !t.experiment) t.experiment = experiment;
+    if (name && !t.name) t.name = name;
+    return t;
+  }
+
+  function onTaskEvent(msg) {
+    const t = taskFor(msg.task_id, msg.experiment, msg.task_name);
+    t.lastSeen = Date.now() / 1000;
+    if (msg.state === "progress") t.progress = msg.fields;
+    if (msg.state === "retry") (t.retries = t.retries || []).push(msg);
+    if (!t.events[msg.state] || msg.state === "progress") t.events[msg.state] = msg;
+    if (t.state === null || RANK[msg.state] > RANK[t.state]) t.state = msg.state;
+    if (msg.state === "succeeded" && t.progress) t.progress = {current: t.progress.total, total: t.progress.total};
+    updateCard(t);
+    logEvent(msg);
+  }
+
+  function onSnapshot(s) {
+    const t = tasks.get(s.task_id);
+    if (!t) return;
+    t.lastSeen = Date.now() / 1000;
+    if (RANK[s.state] !== undefined && (t.state === null || RANK[s.state] > RANK[t.state])) {
+      t.state = s.state;
+      t.reconciled = true;
+      if ("result" in s) t.result = s.result;
+      if (s.error) t.error = s.error;
+      updateCard(t);
+    }
+  }
+
+  function renderCard(t) {
+    const card = el("article", {class: "task", "data-task-id": t.id, "aria-label": `Task ${short(t.id)}`});
+    const head = el("header");
+    head.append(el("code", {class: "name"}), el("span", {class: "state"}), el("small", {class: "tid"}, short(t.id)));
+    const steps = el("ol", {class: "lifecycle"});
+    for (const s of SHOWN) {
+      const li = el("li", {"data-state": s});
+      li.append(el("span", {class: "label"}, s), el("time"));
+      steps.append(li);
+    }
+    const bar = el("div", {class: "bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0"});
+    bar.append(el("div", {class: "fill"}));
+    card.append(head, steps, bar, el("p", {class: "explain"}));
+    return card;
+  }
+
+  function explain(t) {
+    const recv = t.events.received;
+    switch (t.state) {
+      case "sent": return "The web process put a message on the Redis queue. No worker has taken it yet: it waits there until one does.";
+      case "received": {
+        const eta = recv && recv.fields.eta;
+        return eta ? `A worker took the message but holds it until ${new Date(eta).toLocaleTimeString()} (the countdown) before starting it.`
+                   : "A worker took the message off the queue and is about to run it.";
+      }
+      case "started": return "The worker is running the task body now. Your page is free: nothing here is waiting.";
+      case "progress": return `The task reported progress itself: step ${t.progress.current} of ${t.progress.total}.`;
+      case "retry": return "The task raised an error and asked to be retried later.";
+      case "succeeded": {
+        const r = t.events.succeeded ? t.events.succeeded.fields.result : JSON.stringify(t.result);
+        return `Done. The worker returned ${r}.` + (t.reconciled ? " (Read from the result backend: the event itself was missed.)" : "");
+      }
+      case "failed": return `The task raised: ${(t.events.failed && t.events.failed.fields.exception) || t.error}.`;
+      default: return "";
+    }
+  }
+
+  function updateCard(t) {
+    const card = t.card;
+    card.querySelector(".name").textContent = t.name ? t.name.split(".").pop() : (t.experiment || "task");
+    card.querySelector(".state").textContent = t.state === "sent" ? "waiting in queue" : (t.state || "");
+    card.dataset.state = t.state || "";
+    const origin = t.events.sent ? t.events.sent.timestamp : null;
+    for (const li of card.querySelectorAll(".lifecycle li")) {
+      const s = li.dataset.state;
+      const ev = s === "succeeded" ? (t.events.succeeded || t.events.failed) : t.events[s];
+      if (s === "succeeded" && t.events.failed) li.querySelector(".label").textContent = "failed";
+      const reached = ev || (t.state && RANK[t.state] >= RANK[s] && s !== "succeeded") ||
+        (s === "succeeded" && FINAL.has(t.state));
+      li.classList.toggle("done", Boolean(reached));
+      li.querySelector("time").textContent = ev && origin ? "+" + fmtMs((ev.timestamp - origin) * 1000) : "";
+    }
+    let pct = 0;
+    if (t.progress && t.progress.total) pct = Math.round((100 * t.progress.current) / t.progress.total);
+    if (t.state === "succeeded") pct = 100;
+    card.querySelector(".fill").style.width = pct + "%";
+    card.querySelector(".bar").setAttribute("aria-valuenow", String(pct));
+    card.querySelector(".explain").textContent = explain(t);
+  }
+
+  function logEvent(msg) {
+    if (!log) return;
+    const f = msg.fields || {};
+    const bits = [clock(msg.timestamp || msg.received_at), short(msg.task_id), msg.state];
+    if (msg.state === "progress") bits.push(`${f.current}/${f.total}`);
+    if (f.hostname) bits.push(`on ${f.hostname}`);
+    if (f.pid) bits.push(`pid ${f.pid}`);
+    if (f.eta) bits.push(`eta ${f.eta}`);
+    if (f.result !== undefined) bits.push(`result ${f.result}`);
+    if (f.exception) bits.push(f.exception);
+    const li = el("li", {"data-state": msg.state}, bits.join("  "));
+    log.append(li);
+    while (log.children.length > 200) log.firstChild.remove();
+  }
+
+  // ---- experiments ------------------------------------------------------------------------
+  function paramsOf(form) {
+    const params = {};
+    for (const field of form.querySelectorAll("input, select")) {
+      params[field.name] = field.type === "number" && /^-?\d+$/.test(field.value.trim())
+        ? Number(field.value) : field.value;
+    }
+    return params;
+  }
+
+  async function runExperiment(panel) {
+    const form = panel.querySelector("form");
+    const outcome = panel.querySelector(".outcome");
+    const button = form.querySelector("button");
+    const watch = form.querySelector(".stopwatch");
+    const started = performance.now();
+    let ticking = Boolean(watch);
+    const tick = () => {
+      if (!ticking) return;
+      watch.value = ((performance.now() - started) / 1000).toFixed(3) + " s";
+      requestAnimationFrame(tick);
+    };
+    if (watch) requestAnimationFrame(tick);
+    button.disabled = panel.dataset.mode === "direct";
+    outcome.textContent = panel.dataset.mode === "direct" ? "Waiting for the web process…" : "";
+    outcome.classList.remove("error");
+    let body;
+    try {
+      const res = await fetch(`/api/experiments/${encodeURIComponent(panel.dataset.experiment)}`, {
+        method: "POST", headers: {"Content-Type": "application/json"},
+        body: JSON.stringify(paramsOf(form)), credentials: "same-origin",
+      });
+      body = await res.json();
+      if (!res.ok) throw new Error(body.message || `The server answered ${res.status}.`);
+    } catch (err) {
+      ticking = false;
+      button.disabled = false;
+      outcome.classList.add("error");
+      outcome.setAttribute("role", "alert");
+      outcome.textContent = err.message;
+      return;
+    }
+    const waited = performance.now() - started;
+    ticking = false;
+    button.disabled = false;
+    if (watch) watch.value = (waited / 1000).toFixed(3) + " s";
+    if (body.mode === "direct") {
+      const r = body.result && typeof body.result === "object" ? body.result : {};
+      outcome.textContent = `The page waited ${fmtMs(waited)} for the answer: ${JSON.stringify(body.result)}.` +
+        (r.pid ? ` It ran in process ${r.pid} on ${r.hostname}: the web server itself, not a worker.` : "");
+    } else if (body.task_id) {
+      const t = taskFor(body.task_id, body.experiment, null);
+      updateCard(t);
+      outcome.textContent = `Task id ${short(body.task_id)}… came back in ${fmtMs(waited)}. The work has not started yet: watch it on the right.`;
+    }
+    panel.dispatchEvent(new CustomEvent("celerylab:outcome", {detail: body, bubbles: true}));
+  }
+
+  for (const panel of document.querySelectorAll(".experiment")) {
+    panel.querySelector("form").addEventListener("submit", (e) => { e.preventDefault(); runExperiment(panel); });
+  }
+
+  window.CeleryLab = {tasks, sendWs, taskFor, updateCard};
+  connect();
+})();

@@ -1,0 +1,58 @@
+"""The Flask app factory.
+
+This package is called ``web`` because ``site`` (where the browser's templates and static files
+live) is also the name of a standard-library module that Python imports at startup: a package
+named ``site`` could never be imported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask
+
+import config
+from config import ROOT
+
+from . import api, guard, lessons, pages, store, stream, ws
+from .celery_ext import celery_init_app
+from .sock import sock
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the site: settings, Redis, Celery, the event hub, lessons, then the routes."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "site" / "templates"),
+        static_folder=str(ROOT / "site" / "static"),
+    )
+    settings = config.Settings.from_env()
+    app.config.from_mapping(
+        SECRET_KEY=config.secret_key(),
+        REDIS_URL=settings.redis_url,
+        CELERY=settings.celery_config(),
+        LESSONS_DIR=str(settings.lessons_dir),
+        INSTRUCTOR_TOKEN=settings.instructor_token,
+        ROUTE_TTL_SECONDS=settings.route_ttl_seconds,
+        STREAM_READY_TIMEOUT=5.0,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(days=365),
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=64 * 1024,
+        SOCK_SERVER_OPTIONS={"ping_interval": 25,
+                             "max_message_size": settings.ws_max_frame_bytes},
+        WS_MAX_MESSAGE_BYTES=settings.ws_max_message_bytes,
+        RATE_LIMIT_PER_SECOND=20,
+    )
+    if test_config:
+        app.config.update(test_config)
+
+    store.init_app(app)
+    celery = celery_init_app(app)
+    stream.init_app(app, celery)
+    lessons.init_app(app)
+    sock.init_app(app)
+    guard.init_app(app)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(ws.bp)
+    return app

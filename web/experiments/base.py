@@ -1,0 +1,156 @@
+"""Experiments: the named, server-side actions a learner's buttons may trigger.
+
+The browser only ever names an experiment and supplies its parameters; each parameter is
+declared here with its type and bounds and validated before anything is sent. Learners never
+send code, task names or serialized bytes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from celery import uuid
+from flask import current_app
+
+from ..learners import current_learner
+from ..stream import get_hub
+
+
+class ExperimentError(ValueError):
+    """Bad input for an experiment; the message is written for the learner."""
+
+    def __init__(self, message: str, field: str | None = None, code: str = "invalid_params"):
+        super().__init__(message)
+        self.field = field
+        self.code = code
+
+    def as_dict(self) -> dict:
+        body = {"error": self.code, "message": str(self)}
+        if self.field:
+            body["field"] = self.field
+        return body
+
+
+@dataclass(frozen=True)
+class IntParam:
+    """A whole number between ``minimum`` and ``maximum`` (inclusive)."""
+
+    name: str
+    label: str
+    minimum: int
+    maximum: int
+    default: int
+
+    def clean(self, raw: Any) -> int:
+        # bool is an int in Python; a learner who sends true meant something else.
+        if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+            raw = int(raw.strip())
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise ExperimentError(
+                f"{self.label} must be a whole number from {self.minimum} to {self.maximum}.",
+                self.name,
+            )
+        if not self.minimum <= raw <= self.maximum:
+            raise ExperimentError(
+                f"{self.label} must be from {self.minimum} to {self.maximum}; you sent {raw}.",
+                self.name,
+            )
+        return raw
+
+    def describe(self) -> dict:
+        return {"name": self.name, "label": self.label, "kind": "int", "min": self.minimum,
+                "max": self.maximum, "default": self.default}
+
+
+@dataclass(frozen=True)
+class ChoiceParam:
+    """One of a fixed list of strings."""
+
+    name: str
+    label: str
+    choices: tuple[str, ...]
+    default: str
+
+    def clean(self, raw: Any) -> str:
+        if raw not in self.choices:
+            raise ExperimentError(
+                f"{self.label} must be one of: {', '.join(self.choices)}.", self.name
+            )
+        return raw
+
+    def describe(self) -> dict:
+        return {"name": self.name, "label": self.label, "kind": "choice",
+                "choices": list(self.choices), "default": self.default}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One button: ``run(params, lab)`` returns what the learner gets back at once."""
+
+    name: str
+    label: str
+    run: Callable[[dict, "Lab"], dict]
+    params: tuple = ()
+    # "task": answers with a task id, then events stream in. "direct": answers with a result.
+    mode: str = "task"
+    help: str = ""
+
+    def clean(self, body: Any) -> dict:
+        if body is None:
+            body = {}
+        if not isinstance(body, dict):
+            raise ExperimentError("Send the parameters as a JSON object, like {\"seconds\": 3}.",
+                                  code="bad_body")
+        known = {p.name for p in self.params}
+        unknown = sorted(set(body) - known)
+        if unknown:
+            raise ExperimentError(
+                f"Unknown parameter {unknown[0][:40]!r}; this experiment takes: "
+                f"{', '.join(sorted(known)) or 'nothing'}.",
+                unknown[0][:40],
+            )
+        cleaned = {}
+        for param in self.params:
+            if param.name not in body:
+                raise ExperimentError(f"{param.label} is missing.", param.name)
+            cleaned[param.name] = param.clean(body[param.name])
+        return cleaned
+
+
+@dataclass
+class Lab:
+    """What an experiment may do: send tasks on behalf of the current learner."""
+
+    experiment: Experiment
+    learner: str
+    classroom: str | None = None
+    sent: list = field(default_factory=list)
+
+    def send(self, task, args=(), kwargs=None, **options) -> str:
+        """Send ``task`` like ``apply_async`` does, routed back to this learner's sockets."""
+        hub = get_hub()
+        hub.start(wait=current_app.config["STREAM_READY_TIMEOUT"])
+        task_id = options.pop("task_id", None) or uuid()
+        hub.remember_route(task_id, {
+            "learner": self.learner,
+            "classroom": self.classroom,
+            "experiment": self.experiment.name,
+            "task_name": task.name,
+        })
+        task.apply_async(args=args, kwargs=kwargs or {}, task_id=task_id, **options)
+        self.sent.append(task_id)
+        return task_id
+
+
+def run_experiment(experiment: Experiment, body: Any, classroom: str | None = None) -> dict:
+    """Validate ``body``, run the experiment for the current learner, and describe the outcome."""
+    params = experiment.clean(body)
+    lab = Lab(experiment=experiment, learner=current_learner(), classroom=classroom)
+    started = time.perf_counter()
+    outcome = experiment.run(params, lab)
+    outcome.setdefault("mode", experiment.mode)
+    outcome["experiment"] = experiment.name
+    outcome["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 2)
+    return outcome

@@ -1,0 +1,60 @@
+"""Checks every request passes before a view runs: same-origin writes and a per-learner rate.
+
+The Origin check must happen here, in ``before_request``: flask-sock completes the websocket
+handshake before the view function runs, so a check inside the handler would be too late.
+"""
+
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, current_app, jsonify, request
+
+from . import keys
+from .learners import current_learner
+from .store import get_redis
+
+
+def _foreign_origin() -> bool:
+    origin = request.headers.get("Origin")
+    # No Origin: not a browser (curl, a test client), so there is no other site to forge from.
+    if not origin:
+        return False
+    return urlsplit(origin).netloc != request.host
+
+
+def check_origin():
+    is_websocket = request.headers.get("Upgrade", "").lower() == "websocket"
+    if (is_websocket or request.method not in ("GET", "HEAD", "OPTIONS")) and _foreign_origin():
+        abort(403, description="Requests from another site are refused.")
+
+
+def over_rate_limit(learner: str, limit: int) -> bool:
+    """Count this learner's request in the current second; True once past ``limit``."""
+    key = keys.rate_limit(learner, int(time.time()))
+    pipe = get_redis().pipeline()
+    pipe.incr(key)
+    pipe.expire(key, 5)
+    count, _ = pipe.execute()
+    return count > limit
+
+
+def rate_limited_response():
+    response = jsonify(error="rate_limited",
+                       message="Slow down: too many requests this second. Try again in a moment.")
+    response.status_code = 429
+    response.headers["Retry-After"] = "1"
+    return response
+
+
+def limit_writes():
+    limit = current_app.config["RATE_LIMIT_PER_SECOND"]
+    if request.method == "POST" and over_rate_limit(current_learner(), limit):
+        return rate_limited_response()
+    return None
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(check_origin)
+    app.before_request(limit_writes)

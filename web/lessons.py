@@ -1,0 +1,156 @@
+"""Lessons are data: markdown files with front matter, rendered once per process.
+
+A lesson file is ``NN-slug.md``::
+
+    ---
+    title: .delay() versus a direct call
+    summary: One line for the course map.
+    ---
+    Markdown text. Three directives, each alone on its line:
+
+    [[source sandbox_tasks/timing.py:slow_task]]   the real source of that function or class
+    [[source celery_app.py]]                        a whole project file
+    [[experiment lesson5.delay]]                    the live sandbox for that experiment
+
+``[[source]]`` reads the project's own files at render time, so the code a lesson shows is
+the code the worker runs and the two can never drift apart.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import markdown
+import yaml
+from flask import Flask, current_app
+
+from config import ROOT
+
+_FILENAME = re.compile(r"^(\d\d)-([a-z0-9-]+)\.md$")
+_DIRECTIVE = re.compile(r"^\[\[(source|experiment|predict) ([^\]\s]+)\]\]\s*$", re.M)
+_EMBED = re.compile(r'<div data-embed="(experiment|predict):([^"]+)"></div>')
+
+
+class LessonError(ValueError):
+    """A lesson file that cannot be rendered (bad front matter, a missing source)."""
+
+
+@dataclass
+class Part:
+    kind: str  # "html", "experiment" or "predict"
+    value: str
+
+
+@dataclass
+class Lesson:
+    number: int
+    slug: str
+    title: str
+    summary: str
+    parts: list[Part]
+    toc: list[dict]
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def experiments(self) -> list[str]:
+        return [p.value for p in self.parts if p.kind == "experiment"]
+
+    @property
+    def predictions(self) -> list[str]:
+        return [p.value for p in self.parts if p.kind == "predict"]
+
+
+def source_of(spec: str, root: Path = ROOT) -> tuple[str, str]:
+    """Return (path, code) for ``path`` or ``path:name`` (a top-level function or class)."""
+    path, _, name = spec.partition(":")
+    file = (root / path).resolve()
+    if root.resolve() not in file.parents or not file.is_file():
+        raise LessonError(f"[[source {spec}]]: no such project file")
+    text = file.read_text()
+    if not name:
+        return path, text.rstrip("\n")
+    for node in ast.parse(text).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            lines = text.splitlines()[first - 1 : node.end_lineno]
+            return path, "\n".join(lines)
+    raise LessonError(f"[[source {spec}]]: {path} has no top-level {name}")
+
+
+def _expand(match: re.Match) -> str:
+    kind, arg = match.groups()
+    if kind == "source":
+        path, code = source_of(arg)
+        return f'\n<p class="source-path">{path}</p>\n\n```python\n{code}\n```\n'
+    return f'\n<div data-embed="{kind}:{arg}"></div>\n'
+
+
+def parse(path: Path) -> Lesson:
+    match = _FILENAME.match(path.name)
+    if not match:
+        raise LessonError(f"{path.name}: lesson files are named NN-slug.md")
+    text = path.read_text()
+    meta: dict = {}
+    if text.startswith("---\n"):
+        head, sep, body = text[4:].partition("\n---\n")
+        if not sep:
+            raise LessonError(f"{path.name}: front matter has no closing ---")
+        meta = yaml.safe_load(head) or {}
+        text = body
+    if "title" not in meta:
+        raise LessonError(f"{path.name}: front matter needs a title")
+    md = markdown.Markdown(
+        extensions=["fenced_code", "codehilite", "tables", "toc", "attr_list", "admonition"],
+        extension_configs={
+            "codehilite": {"css_class": "highlight", "guess_lang": False},
+            "toc": {"toc_depth": "2-3"},
+        },
+    )
+    html = md.convert(_DIRECTIVE.sub(_expand, text))
+    parts: list[Part] = []
+    position = 0
+    for embed in _EMBED.finditer(html):
+        parts.append(Part("html", html[position : embed.start()]))
+        parts.append(Part(embed.group(1), embed.group(2)))
+        position = embed.end()
+    parts.append(Part("html", html[position:]))
+    toc = [{"id": t["id"], "name": t["name"], "children": t.get("children", [])}
+           for t in md.toc_tokens]
+    return Lesson(
+        number=int(match.group(1)), slug=match.group(2), title=meta["title"],
+        summary=meta.get("summary", ""), parts=parts, toc=toc, meta=meta,
+    )
+
+
+class Library:
+    """All lessons of a directory, parsed on first use and kept for the process's life."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self._lessons: list[Lesson] | None = None
+
+    def all(self) -> list[Lesson]:
+        if self._lessons is None:
+            files = sorted(self.directory.glob("[0-9][0-9]-*.md"))
+            self._lessons = [parse(f) for f in files]
+        return self._lessons
+
+    def get(self, slug: str) -> Lesson | None:
+        return next((lesson for lesson in self.all() if lesson.slug == slug), None)
+
+    def neighbours(self, lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
+        lessons = self.all()
+        i = lessons.index(lesson)
+        return (lessons[i - 1] if i > 0 else None,
+                lessons[i + 1] if i + 1 < len(lessons) else None)
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["lessons"] = Library(Path(app.config["LESSONS_DIR"]))
+
+
+def get_library() -> Library:
+    return current_app.extensions["lessons"]

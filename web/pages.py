@@ -1,0 +1,29 @@
+"""HTML pages: the course map and the lessons."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+
+from .experiments import EXPERIMENTS
+from .lessons import get_library
+from .learners import current_learner
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def home():
+    current_learner()
+    return render_template("home.html", lessons=get_library().all())
+
+
+@bp.get("/lessons/<slug>")
+def lesson(slug: str):
+    library = get_library()
+    found = library.get(slug)
+    if found is None:
+        abort(404, description="There is no lesson at that address.")
+    current_learner()
+    previous, following = library.neighbours(found)
+    return render_template("lesson.html", lesson=found, previous=previous, following=following,
+                           experiments=EXPERIMENTS, lessons=library.all())

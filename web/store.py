@@ -1,0 +1,21 @@
+"""The Redis client for site state (progress, routes), one pool per app."""
+
+from __future__ import annotations
+
+import redis
+from flask import Flask, current_app
+
+
+def init_app(app: Flask) -> None:
+    # from_url does not connect; the pool opens connections on first use.
+    app.extensions["redis"] = redis.Redis.from_url(
+        app.config["REDIS_URL"],
+        decode_responses=True,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        health_check_interval=30,
+    )
+
+
+def get_redis() -> redis.Redis:
+    return current_app.extensions["redis"]

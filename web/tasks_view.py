@@ -1,0 +1,45 @@
+"""A learner's tasks as the result backend sees them: the source of truth for final states.
+
+Events are broadcast and never stored, so a socket that was down when ``task-succeeded`` went
+by would show a task stuck at "started". The browser reconciles with this on (re)connect.
+"""
+
+from __future__ import annotations
+
+import json
+
+from celery.result import AsyncResult
+from flask import current_app
+
+from . import keys
+from .store import get_redis
+
+# Celery's result states, in the browser's vocabulary (see protocol.STATES).
+_STATE = {"PENDING": "sent", "RECEIVED": "received", "STARTED": "started",
+          "PROGRESS": "progress", "RETRY": "retry", "SUCCESS": "succeeded",
+          "FAILURE": "failed", "REVOKED": "revoked", "REJECTED": "rejected"}
+
+MAX_TASKS = 50
+
+
+def owned(learner: str, task_ids: list[str]) -> list[str]:
+    """Keep only the ids this learner sent (a route names them); others are not theirs."""
+    if not task_ids:
+        return []
+    routes = get_redis().mget([keys.route(t) for t in task_ids])
+    return [t for t, r in zip(task_ids, routes) if r and json.loads(r).get("learner") == learner]
+
+
+def snapshot(learner: str, task_ids: list[str]) -> list[dict]:
+    celery = current_app.extensions["celery"]
+    tasks = []
+    for task_id in owned(learner, task_ids[:MAX_TASKS]):
+        result = AsyncResult(task_id, app=celery)
+        state = result.state
+        entry = {"task_id": task_id, "state": _STATE.get(state, state.lower())}
+        if state == "SUCCESS":
+            entry["result"] = result.result
+        elif state == "FAILURE":
+            entry["error"] = repr(result.result)
+        tasks.append(entry)
+    return tasks

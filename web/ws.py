@@ -1,0 +1,71 @@
+"""The websocket: one per open page. Receive, validate, dispatch, reply; events arrive via the hub."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app
+from simple_websocket import ConnectionClosed
+
+from . import protocol, tasks_view
+from .experiments import EXPERIMENTS, ExperimentError, run_experiment
+from .guard import over_rate_limit
+from .learners import current_learner
+from .sock import sock
+from .stream import Connection, get_hub
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("ws", __name__)
+
+
+def handle(message: dict, learner: str) -> dict:
+    """Answer one validated browser message."""
+    action = message["action"]
+    if action == "ping":
+        return {"type": "pong"}
+    if action == "sync":
+        ids = message.get("task_ids")
+        if not isinstance(ids, list) or not all(isinstance(i, str) and len(i) <= 64 for i in ids):
+            return protocol.error("invalid_params", "task_ids must be a list of task id strings.")
+        return {"type": "snapshot", "tasks": tasks_view.snapshot(learner, ids)}
+    # action == "run"
+    ref = message.get("ref")
+    ref = ref[:64] if isinstance(ref, str) else None
+    name = message.get("experiment")
+    experiment = EXPERIMENTS.get(name) if isinstance(name, str) else None
+    if experiment is None:
+        return protocol.error("unknown_experiment",
+                              f"There is no experiment called {str(name)[:60]!r}.")
+    if over_rate_limit(learner, current_app.config["RATE_LIMIT_PER_SECOND"]):
+        return protocol.error("rate_limited", "Slow down: too many requests this second.")
+    try:
+        outcome = run_experiment(experiment, message.get("params"))
+    except ExperimentError as exc:
+        return {"type": "error", "ref": ref, **exc.as_dict()}
+    return {"type": "sent", "ref": ref, **outcome}
+
+
+@sock.route("/ws", bp=bp)
+def socket(ws):
+    learner = current_learner()
+    hub = get_hub()
+    hub.start(wait=current_app.config["STREAM_READY_TIMEOUT"])
+    conn = Connection(ws, learner)
+    hub.connect(conn)
+    limit = current_app.config["WS_MAX_MESSAGE_BYTES"]
+    try:
+        conn.send({"type": "hello", "stream_ready": hub.ready.is_set()})
+        while True:
+            raw = ws.receive()
+            if raw is None:
+                continue
+            try:
+                reply = handle(protocol.parse_action(raw, limit), learner)
+            except protocol.ProtocolError as exc:
+                reply = protocol.error(exc.code, str(exc))
+            conn.send(reply)
+    except ConnectionClosed:
+        pass
+    finally:
+        hub.disconnect(conn)
