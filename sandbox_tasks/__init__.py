@@ -6,4 +6,11 @@ The worker imports this package because ``config.Settings.celery_config`` lists 
 ``include``; the web process imports the modules its experiments use.
 """
 
-from . import basics, timing  # noqa: F401  (importing registers the tasks)
+from . import (  # noqa: F401  (importing a module registers its tasks)
+    arguments,
+    basics,
+    decorators,
+    flask_config,
+    serialization,
+    timing,
+)

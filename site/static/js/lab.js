@@ -233,22 +233,45 @@
     ticking = false;
     button.disabled = false;
     if (watch) watch.value = (waited / 1000).toFixed(3) + " s";
+    outcome.replaceChildren();
     if (body.mode === "direct") {
       const r = body.result && typeof body.result === "object" ? body.result : {};
-      outcome.textContent = `The page waited ${fmtMs(waited)} for the answer: ${JSON.stringify(body.result)}.` +
-        (r.pid ? ` It ran in process ${r.pid} on ${r.hostname}: the web server itself, not a worker.` : "");
+      if ("result" in body) {
+        outcome.append(el("p", {}, `The page waited ${fmtMs(waited)} for the answer: ${JSON.stringify(body.result)}.` +
+          (r.pid ? ` It ran in process ${r.pid} on ${r.hostname}: the web server itself, not a worker.` : "")));
+      }
     } else if (body.task_id) {
       const t = taskFor(body.task_id, body.experiment, null);
       updateCard(t);
-      outcome.textContent = `Task id ${short(body.task_id)}… came back in ${fmtMs(waited)}. The work has not started yet: watch it on the right.`;
+      outcome.append(el("p", {}, `Task id ${short(body.task_id)}… came back in ${fmtMs(waited)}. The work has not started yet: watch it on the right.`));
     }
+    renderShow(outcome, body);
     panel.dispatchEvent(new CustomEvent("celerylab:outcome", {detail: body, bubbles: true}));
+  }
+
+  // An experiment's outcome may carry `show` (labelled values to display) and `explain` (what
+  // the learner just saw, in plain words): the server decides what to show, this only draws it.
+  function renderShow(box, body) {
+    for (const item of body.show || []) {
+      const row = el("div", {class: `show show-${item.format || "text"}`});
+      row.append(el("p", {class: "show-label"}, item.label));
+      if (item.format === "code" || item.format === "json") {
+        const text = item.format === "json" ? JSON.stringify(item.value, null, 2) : String(item.value);
+        const pre = el("pre");
+        pre.append(el("code", {}, text));
+        row.append(pre);
+      } else {
+        row.append(el("p", {class: "show-value"}, String(item.value)));
+      }
+      box.append(row);
+    }
+    if (body.explain) box.append(el("p", {class: "explain-outcome"}, body.explain));
   }
 
   for (const panel of document.querySelectorAll(".experiment")) {
     panel.querySelector("form").addEventListener("submit", (e) => { e.preventDefault(); runExperiment(panel); });
   }
 
-  window.CeleryLab = {tasks, sendWs, taskFor, updateCard};
+  window.CeleryLab = {tasks, sendWs, taskFor, updateCard, renderShow};
   connect();
 })();

@@ -1,0 +1,1 @@
+"""Lesson 2: tasks that use the Flask app they are wired to."""

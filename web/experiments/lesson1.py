@@ -1,0 +1,3 @@
+"""Lesson 1 experiments (to be written)."""
+
+EXPERIMENTS = ()

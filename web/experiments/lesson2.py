@@ -1,0 +1,3 @@
+"""Lesson 2 experiments (to be written)."""
+
+EXPERIMENTS = ()

@@ -1,0 +1,3 @@
+"""Lesson 3 experiments (to be written)."""
+
+EXPERIMENTS = ()

@@ -1,0 +1,3 @@
+"""Lesson 4 experiments (to be written)."""
+
+EXPERIMENTS = ()

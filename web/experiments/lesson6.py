@@ -1,0 +1,3 @@
+"""Lesson 6 experiments (to be written)."""
+
+EXPERIMENTS = ()

@@ -1,0 +1,3 @@
+"""Lesson 7 experiments (to be written)."""
+
+EXPERIMENTS = ()
