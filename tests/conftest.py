@@ -75,8 +75,12 @@ class Learner:
 
     def post(self, path: str, body) -> tuple[int, dict]:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        request = urllib.request.Request(self.base_url + path, data=data, method="POST",
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.base_url + path,
+            data=data,
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
         try:
             with self.opener.open(request, timeout=60) as response:
                 return response.status, json.loads(response.read())
@@ -86,8 +90,10 @@ class Learner:
 
     def socket(self, origin: str | None = None) -> websocket.WebSocket:
         ws = websocket.create_connection(
-            self.base_url.replace("http", "ws") + "/ws", timeout=30,
-            header=[f"Cookie: {self.cookie}"], origin=origin or self.base_url,
+            self.base_url.replace("http", "ws") + "/ws",
+            timeout=30,
+            header=[f"Cookie: {self.cookie}"],
+            origin=origin or self.base_url,
         )
         hello = json.loads(ws.recv())
         assert hello["type"] == "hello"
@@ -126,9 +132,15 @@ def browser_type_launch_args():
     # Debian's Chromium: Playwright's own browser download cannot work here.
     return {
         "executable_path": CHROMIUM,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
     }
 
 

@@ -36,8 +36,14 @@ class Process:
         self.name = name
         self.log_path = log_dir / f"{name}.log"
         self._log = open(self.log_path, "wb")  # closed in stop()
-        self.popen = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
+        self.popen = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def alive(self) -> bool:
         return self.popen.poll() is None
@@ -75,8 +81,9 @@ class Stack:
     def start_redis(self) -> Process:
         binary = run.find_redis_server()
         assert binary, "redis-server is not installed (make test installs it)"
-        self.redis_process = self._start("redis", run.redis_command(binary, self.redis_port,
-                                                                    self.data_dir))
+        self.redis_process = self._start(
+            "redis", run.redis_command(binary, self.redis_port, self.data_dir)
+        )
         client = redis.Redis.from_url(self.url)
         poll(lambda: self._pings(client), 10, message="redis-server to answer PING")
         return self.redis_process
@@ -91,8 +98,12 @@ class Stack:
     def start_worker(self, name: str = "lab", concurrency: int = 16, wait: bool = True) -> Process:
         process = self._start(f"worker-{name}", run.worker_command(concurrency, name=name))
         if wait:
-            poll(lambda: "ready." in process.log() or not process.alive(), 30,
-                 interval=0.05, message=f"worker {name} to be ready")
+            poll(
+                lambda: "ready." in process.log() or not process.alive(),
+                30,
+                interval=0.05,
+                message=f"worker {name} to be ready",
+            )
             assert process.alive(), process.log()
         return process
 

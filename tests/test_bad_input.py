@@ -60,10 +60,16 @@ BAD_FRAMES = [
     pytest.param('{"action": "explode"}', "unknown_action", id="unknown-action"),
     pytest.param('{"no": "action"}', "unknown_action", id="no-action"),
     pytest.param('{"action": "run", "experiment": "nope"}', "unknown_experiment", id="no-such"),
-    pytest.param('{"action": "run", "experiment": "lesson5.delay", "params": {"seconds": -1}}',
-                 "invalid_params", id="bad-params"),
-    pytest.param('{"action": "run", "experiment": "lesson5.delay", "params": [1]}',
-                 "bad_body", id="params-not-object"),
+    pytest.param(
+        '{"action": "run", "experiment": "lesson5.delay", "params": {"seconds": -1}}',
+        "invalid_params",
+        id="bad-params",
+    ),
+    pytest.param(
+        '{"action": "run", "experiment": "lesson5.delay", "params": [1]}',
+        "bad_body",
+        id="params-not-object",
+    ),
     pytest.param('{"action": "sync", "task_ids": "x"}', "invalid_params", id="bad-sync"),
     pytest.param(json.dumps({"action": "ping", "pad": "x" * 5000}), "too_large", id="too-large"),
 ]
@@ -100,8 +106,11 @@ def test_a_websocket_from_another_site_is_refused_before_the_upgrade(learner):
 
 def test_a_post_from_another_site_is_refused(stack, learner):
     request = urllib.request.Request(
-        stack.base_url + "/api/experiments/lesson5.delay", data=b'{"seconds": 1}', method="POST",
-        headers={"Content-Type": "application/json", "Origin": "http://evil.example"})
+        stack.base_url + "/api/experiments/lesson5.delay",
+        data=b'{"seconds": 1}',
+        method="POST",
+        headers={"Content-Type": "application/json", "Origin": "http://evil.example"},
+    )
     with pytest.raises(urllib.error.HTTPError) as refused:
         learner.opener.open(request)
     assert refused.value.code == 403

@@ -30,8 +30,9 @@ def test_delay_returns_a_task_id_then_streams_the_lifecycle_in_order(learner):
     states = [e["state"] for e in events]
     # Every lifecycle state, each once except progress (twice a second for 1 s = 2 reports).
     assert [s for i, s in enumerate(states) if s not in states[:i]] == LIFECYCLE
-    progress = [(e["fields"]["current"], e["fields"]["total"]) for e in events
-                if e["state"] == "progress"]
+    progress = [
+        (e["fields"]["current"], e["fields"]["total"]) for e in events if e["state"] == "progress"
+    ]
     assert progress == [(1, 2), (2, 2)]
     assert all(e["task_name"] == "sandbox_tasks.timing.slow_task" for e in events)
     assert events[0]["source"] == "web" and events[-1]["source"] == "worker"
@@ -56,7 +57,8 @@ def test_a_direct_call_holds_the_request_for_the_whole_task(learner):
 
 
 def test_a_direct_call_runs_in_the_web_process_and_a_delay_in_the_worker(learner, stack):
-    web_pids = {stack.web.popen.pid} | {p.pid for p in psutil.Process(stack.web.popen.pid).children()}
+    gunicorn = psutil.Process(stack.web.popen.pid)
+    web_pids = {gunicorn.pid} | {p.pid for p in gunicorn.children()}
     worker_pid = stack.processes[1].popen.pid
     _, direct = learner.post("/api/experiments/lesson5.direct", {"seconds": 1})
     ws = learner.socket()

@@ -38,10 +38,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(days=365),
         SESSION_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=64 * 1024,
-        SOCK_SERVER_OPTIONS={"ping_interval": 25,
-                             "max_message_size": settings.ws_max_frame_bytes},
+        SOCK_SERVER_OPTIONS={"ping_interval": 25, "max_message_size": settings.ws_max_frame_bytes},
         WS_MAX_MESSAGE_BYTES=settings.ws_max_message_bytes,
         RATE_LIMIT_PER_SECOND=20,
+        # A plain Flask setting that a task reads inside the worker (lesson 2).
+        SITE_NAME="Celery Lab",
     )
     if test_config:
         app.config.update(test_config)

@@ -27,8 +27,9 @@ def _json_body():
 def run(name: str):
     experiment = EXPERIMENTS.get(name)
     if experiment is None:
-        return jsonify(error="unknown_experiment",
-                       message=f"There is no experiment called {name[:60]!r}."), 404
+        return jsonify(
+            error="unknown_experiment", message=f"There is no experiment called {name[:60]!r}."
+        ), 404
     try:
         outcome = run_experiment(experiment, _json_body())
     except ExperimentError as exc:
@@ -54,4 +55,3 @@ def health():
 @bp.errorhandler(HTTPException)
 def http_error(exc: HTTPException):
     return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code
-

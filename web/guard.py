@@ -41,8 +41,10 @@ def over_rate_limit(learner: str, limit: int) -> bool:
 
 
 def rate_limited_response():
-    response = jsonify(error="rate_limited",
-                       message="Slow down: too many requests this second. Try again in a moment.")
+    response = jsonify(
+        error="rate_limited",
+        message="Slow down: too many requests this second. Try again in a moment.",
+    )
     response.status_code = 429
     response.headers["Retry-After"] = "1"
     return response

@@ -117,11 +117,17 @@ def parse(path: Path) -> Lesson:
         parts.append(Part(embed.group(1), embed.group(2)))
         position = embed.end()
     parts.append(Part("html", html[position:]))
-    toc = [{"id": t["id"], "name": t["name"], "children": t.get("children", [])}
-           for t in md.toc_tokens]
+    toc = [
+        {"id": t["id"], "name": t["name"], "children": t.get("children", [])} for t in md.toc_tokens
+    ]
     return Lesson(
-        number=int(match.group(1)), slug=match.group(2), title=meta["title"],
-        summary=meta.get("summary", ""), parts=parts, toc=toc, meta=meta,
+        number=int(match.group(1)),
+        slug=match.group(2),
+        title=meta["title"],
+        summary=meta.get("summary", ""),
+        parts=parts,
+        toc=toc,
+        meta=meta,
     )
 
 
@@ -144,8 +150,7 @@ class Library:
     def neighbours(self, lesson: Lesson) -> tuple[Lesson | None, Lesson | None]:
         lessons = self.all()
         i = lessons.index(lesson)
-        return (lessons[i - 1] if i > 0 else None,
-                lessons[i + 1] if i + 1 < len(lessons) else None)
+        return (lessons[i - 1] if i > 0 else None, lessons[i + 1] if i + 1 < len(lessons) else None)
 
 
 def init_app(app: Flask) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template
 
 from .experiments import EXPERIMENTS
-from .lessons import get_library
 from .learners import current_learner
+from .lessons import get_library
 
 bp = Blueprint("pages", __name__)
 
@@ -25,5 +25,11 @@ def lesson(slug: str):
         abort(404, description="There is no lesson at that address.")
     current_learner()
     previous, following = library.neighbours(found)
-    return render_template("lesson.html", lesson=found, previous=previous, following=following,
-                           experiments=EXPERIMENTS, lessons=library.all())
+    return render_template(
+        "lesson.html",
+        lesson=found,
+        previous=previous,
+        following=following,
+        experiments=EXPERIMENTS,
+        lessons=library.all(),
+    )

@@ -27,8 +27,17 @@ import json
 import time
 
 # Lifecycle order: the browser sorts by this, so a late event never moves a task backwards.
-STATES = ("sent", "received", "started", "progress", "retry", "succeeded", "failed",
-          "rejected", "revoked")
+STATES = (
+    "sent",
+    "received",
+    "started",
+    "progress",
+    "retry",
+    "succeeded",
+    "failed",
+    "rejected",
+    "revoked",
+)
 
 _EVENT_TO_STATE = {
     "task-sent": "sent",
@@ -43,8 +52,17 @@ _EVENT_TO_STATE = {
 }
 
 # Event keys that are envelope, not content: they are lifted out or dropped.
-_ENVELOPE = {"type", "uuid", "timestamp", "local_received", "clock", "utcoffset", "pid",
-             "name", "hostname"}
+_ENVELOPE = {
+    "type",
+    "uuid",
+    "timestamp",
+    "local_received",
+    "clock",
+    "utcoffset",
+    "pid",
+    "name",
+    "hostname",
+}
 
 ACTIONS = ("run", "sync", "ping")
 
@@ -104,7 +122,7 @@ def parse_action(raw: str | bytes, max_bytes: int) -> dict:
     except ValueError:
         raise ProtocolError("bad_json", "That message is not JSON.") from None
     if not isinstance(message, dict):
-        raise ProtocolError("bad_json", "A message must be a JSON object like {\"action\": …}.")
+        raise ProtocolError("bad_json", 'A message must be a JSON object like {"action": …}.')
     action = message.get("action")
     if action not in ACTIONS:
         raise ProtocolError(

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 from celery import Celery
 from celery.events.receiver import EventReceiver
@@ -131,7 +131,9 @@ class EventHub:
             try:
                 with self.celery.connection_for_read() as conn:
                     self._receiver = _Receiver(
-                        conn, handlers={"*": self._on_event}, app=self.celery,
+                        conn,
+                        handlers={"*": self._on_event},
+                        app=self.celery,
                         on_ready=self._consuming.set,
                     )
                     backoff = 0.2

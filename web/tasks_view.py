@@ -15,9 +15,17 @@ from . import keys
 from .store import get_redis
 
 # Celery's result states, in the browser's vocabulary (see protocol.STATES).
-_STATE = {"PENDING": "sent", "RECEIVED": "received", "STARTED": "started",
-          "PROGRESS": "progress", "RETRY": "retry", "SUCCESS": "succeeded",
-          "FAILURE": "failed", "REVOKED": "revoked", "REJECTED": "rejected"}
+_STATE = {
+    "PENDING": "sent",
+    "RECEIVED": "received",
+    "STARTED": "started",
+    "PROGRESS": "progress",
+    "RETRY": "retry",
+    "SUCCESS": "succeeded",
+    "FAILURE": "failed",
+    "REVOKED": "revoked",
+    "REJECTED": "rejected",
+}
 
 MAX_TASKS = 50
 
@@ -27,7 +35,8 @@ def owned(learner: str, task_ids: list[str]) -> list[str]:
     if not task_ids:
         return []
     routes = get_redis().mget([keys.route(t) for t in task_ids])
-    return [t for t, r in zip(task_ids, routes) if r and json.loads(r).get("learner") == learner]
+    pairs = zip(task_ids, routes, strict=True)
+    return [t for t, r in pairs if r and json.loads(r).get("learner") == learner]
 
 
 def snapshot(learner: str, task_ids: list[str]) -> list[dict]:

@@ -48,8 +48,13 @@ def ping(celery: Celery, timeout: float = 0.5) -> list[dict]:
 
     def on_reply(body):
         for name, answer in body.items():
-            replies.append({"worker": name, "reply": answer,
-                            "rtt_ms": round((time.perf_counter() - started) * 1000, 2)})
+            replies.append(
+                {
+                    "worker": name,
+                    "reply": answer,
+                    "rtt_ms": round((time.perf_counter() - started) * 1000, 2),
+                }
+            )
 
     try:
         celery.control.ping(timeout=timeout, callback=on_reply)
@@ -69,29 +74,37 @@ def describe(celery: Celery, timeout: float = 0.5) -> list[dict]:
     """Each live worker's pool, concurrency, and the tasks it is running or holding."""
     # Four questions at once: each waits up to `timeout` for replies, so ask in parallel.
     with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = {m: pool.submit(_inspect, celery, m, timeout)
-                   for m in ("stats", "active", "reserved", "scheduled")}
-        stats, active, reserved, scheduled = (futures[m].result() for m in
-                                              ("stats", "active", "reserved", "scheduled"))
+        futures = {
+            m: pool.submit(_inspect, celery, m, timeout)
+            for m in ("stats", "active", "reserved", "scheduled")
+        }
+        stats, active, reserved, scheduled = (
+            futures[m].result() for m in ("stats", "active", "reserved", "scheduled")
+        )
     workers = []
     for name, info in sorted(stats.items()):
         pool = info.get("pool", {})
-        workers.append({
-            "worker": name,
-            # "celery.concurrency.thread:TaskPool" -> "thread"
-            "pool": pool.get("implementation", "").split(":")[0].rsplit(".", 1)[-1] or "unknown",
-            "concurrency": pool.get("max-concurrency"),
-            "pid": info.get("pid"),
-            "prefetch_count": info.get("prefetch_count"),
-            "active": len(active.get(name, [])),
-            "reserved": len(reserved.get(name, [])),
-            "scheduled": len(scheduled.get(name, [])),
-        })
+        workers.append(
+            {
+                "worker": name,
+                # "celery.concurrency.thread:TaskPool" -> "thread"
+                "pool": pool.get("implementation", "").split(":")[0].rsplit(".", 1)[-1]
+                or "unknown",
+                "concurrency": pool.get("max-concurrency"),
+                "pid": info.get("pid"),
+                "prefetch_count": info.get("prefetch_count"),
+                "active": len(active.get(name, [])),
+                "reserved": len(reserved.get(name, [])),
+                "scheduled": len(scheduled.get(name, [])),
+            }
+        )
     return workers
 
 
 def registered(celery: Celery, timeout: float = 0.5) -> dict[str, list[str]]:
     """Task names each worker has registered (Celery's own ``celery.*`` tasks left out)."""
     answers = _inspect(celery, "registered", timeout)
-    return {name: sorted(t for t in tasks if not t.startswith("celery."))
-            for name, tasks in answers.items()}
+    return {
+        name: sorted(t for t in tasks if not t.startswith("celery."))
+        for name, tasks in answers.items()
+    }

@@ -1,4 +1,7 @@
-"""The websocket: one per open page. Receive, validate, dispatch, reply; events arrive via the hub."""
+"""The websocket, one per open page: receive, validate, dispatch, reply.
+
+Task events do not pass through here: the hub (web/stream.py) writes them to the connection.
+"""
 
 from __future__ import annotations
 
@@ -35,8 +38,9 @@ def handle(message: dict, learner: str) -> dict:
     name = message.get("experiment")
     experiment = EXPERIMENTS.get(name) if isinstance(name, str) else None
     if experiment is None:
-        return protocol.error("unknown_experiment",
-                              f"There is no experiment called {str(name)[:60]!r}.")
+        return protocol.error(
+            "unknown_experiment", f"There is no experiment called {str(name)[:60]!r}."
+        )
     if over_rate_limit(learner, current_app.config["RATE_LIMIT_PER_SECOND"]):
         return protocol.error("rate_limited", "Slow down: too many requests this second.")
     try:

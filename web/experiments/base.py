@@ -8,8 +8,9 @@ send code, task names or serialized bytes.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from celery import uuid
 from flask import current_app
@@ -60,8 +61,14 @@ class IntParam:
         return raw
 
     def describe(self) -> dict:
-        return {"name": self.name, "label": self.label, "kind": "int", "min": self.minimum,
-                "max": self.maximum, "default": self.default}
+        return {
+            "name": self.name,
+            "label": self.label,
+            "kind": "int",
+            "min": self.minimum,
+            "max": self.maximum,
+            "default": self.default,
+        }
 
 
 @dataclass(frozen=True)
@@ -81,8 +88,13 @@ class ChoiceParam:
         return raw
 
     def describe(self) -> dict:
-        return {"name": self.name, "label": self.label, "kind": "choice",
-                "choices": list(self.choices), "default": self.default}
+        return {
+            "name": self.name,
+            "label": self.label,
+            "kind": "choice",
+            "choices": list(self.choices),
+            "default": self.default,
+        }
 
 
 @dataclass(frozen=True)
@@ -91,7 +103,7 @@ class Experiment:
 
     name: str
     label: str
-    run: Callable[[dict, "Lab"], dict]
+    run: Callable[[dict, Lab], dict]
     params: tuple = ()
     # "task": answers with a task id, then events stream in. "direct": answers with a result.
     mode: str = "task"
@@ -101,8 +113,9 @@ class Experiment:
         if body is None:
             body = {}
         if not isinstance(body, dict):
-            raise ExperimentError("Send the parameters as a JSON object, like {\"seconds\": 3}.",
-                                  code="bad_body")
+            raise ExperimentError(
+                'Send the parameters as a JSON object, like {"seconds": 3}.', code="bad_body"
+            )
         known = {p.name for p in self.params}
         unknown = sorted(set(body) - known)
         if unknown:
@@ -133,12 +146,15 @@ class Lab:
         hub = get_hub()
         hub.start(wait=current_app.config["STREAM_READY_TIMEOUT"])
         task_id = options.pop("task_id", None) or uuid()
-        hub.remember_route(task_id, {
-            "learner": self.learner,
-            "classroom": self.classroom,
-            "experiment": self.experiment.name,
-            "task_name": task.name,
-        })
+        hub.remember_route(
+            task_id,
+            {
+                "learner": self.learner,
+                "classroom": self.classroom,
+                "experiment": self.experiment.name,
+                "task_name": task.name,
+            },
+        )
         task.apply_async(args=args, kwargs=kwargs or {}, task_id=task_id, **options)
         self.sent.append(task_id)
         return task_id
