@@ -47,6 +47,26 @@ def secret_key() -> str:
         return key
 
 
+def instructor_token() -> str:
+    """Return the instructor token: from the environment, else one made once and kept under var/.
+
+    Keeping it on disk means the printed instructor link (and an instructor's signed-in
+    browser) stays valid across restarts, mid-class. Anyone with the token can pause the worker.
+    """
+    token = os.environ.get("CELERY_LAB_INSTRUCTOR_TOKEN")
+    if token:
+        return token
+    path = VAR_DIR / "instructor_token"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        token = secrets.token_urlsafe(18)
+        path.touch(mode=0o600)
+        path.write_text(token)
+        return token
+
+
 def redis_url() -> str:
     """Return REDIS_URL; run.py sets it to its embedded Redis when the user did not."""
     url = os.environ.get("REDIS_URL")
@@ -74,6 +94,13 @@ class Settings:
     ws_max_message_bytes: int = 4096
     ws_max_frame_bytes: int = 65536
     route_ttl_seconds: int = 6 * 3600
+    # A killed worker's unacknowledged task goes back on the queue once it is older than this:
+    # it must exceed the time limit plus the longest countdown (60 s + 30 s), or a task still
+    # running (or waiting for its countdown) on a healthy worker would be handed out twice.
+    visibility_timeout: int = 2 * 60
+    # kombu looks for such tasks when a worker starts and then every this many seconds (its own
+    # default, 10 s x a throttle of 10, would leave a lost task waiting up to 100 s more).
+    restore_interval: int = 5
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -82,6 +109,8 @@ class Settings:
             instructor_token=os.environ.get("CELERY_LAB_INSTRUCTOR_TOKEN", ""),
             lessons_dir=Path(os.environ.get("CELERY_LAB_LESSONS_DIR", ROOT / "lessons")),
             worker_concurrency=_int_env("CELERY_LAB_WORKER_CONCURRENCY", 64),
+            visibility_timeout=_int_env("CELERY_LAB_VISIBILITY_TIMEOUT", 2 * 60),
+            restore_interval=_int_env("CELERY_LAB_RESTORE_INTERVAL", 5),
         )
 
     def celery_config(self) -> dict:
@@ -105,11 +134,23 @@ class Settings:
             "task_acks_late": True,
             "task_reject_on_worker_lost": True,
             # Redelivery after a lost worker waits for this; it must exceed the longest task.
-            "broker_transport_options": {"visibility_timeout": 2 * self.task_time_limit},
+            "broker_transport_options": {
+                "visibility_timeout": self.visibility_timeout,
+                "unacked_restore_interval": self.restore_interval,
+                "unacked_restore_throttle": 1,
+            },
             "result_expires": 24 * 3600,
+            # A result written while Redis restarts is retried (with backoff, ~30 s at most)
+            # instead of lost, which would leave the task at "started" until it is redelivered.
+            "result_backend_always_retry": True,
+            "result_backend_max_retries": 20,
+            "result_backend_max_sleep_between_retries_ms": 2000,
             "task_soft_time_limit": self.task_soft_time_limit,
             "task_time_limit": self.task_time_limit,
             "worker_concurrency": self.worker_concurrency,
+            # Threads that grow and shrink on command (worker_pool.py); `-P` on the command line
+            # only takes Celery's own pool names, so the worker finds it here.
+            "worker_pool": "worker_pool:ResizableThreadPool",
             "broker_connection_retry_on_startup": True,
             "worker_hijack_root_logger": False,
             "include": ["sandbox_tasks"],

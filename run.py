@@ -67,7 +67,8 @@ def redis_command(binary: str, port: int, data_dir: Path) -> list[str]:
 
 
 def worker_command(concurrency: int, name: str = "lab") -> list[str]:
-    # threads pool: the sandbox tasks mostly sleep, and 64 threads start 50 sleepers in 0.2 s.
+    # Threads (worker_pool.py, chosen by config's worker_pool): the sandbox tasks mostly sleep,
+    # 64 threads start 50 sleepers in 0.2 s, and the instructor can grow or shrink the pool.
     return [
         sys.executable,
         "-m",
@@ -76,8 +77,6 @@ def worker_command(concurrency: int, name: str = "lab") -> list[str]:
         "celery_app",
         "worker",
         "-E",
-        "-P",
-        "threads",
         "-c",
         str(concurrency),
         "-Q",
@@ -294,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
         wait_for_redis(url, time.monotonic() + 10)
         if not args.worker_only:
             config.secret_key()  # made once here, so every web process shares it
+            # The instructor token: CELERY_LAB_INSTRUCTOR_TOKEN, else one kept under var/.
+            env["CELERY_LAB_INSTRUCTOR_TOKEN"] = config.instructor_token()
             web = supervisor.start("web", web_command(args.host, args.port), env)
             base = f"http://{args.host}:{args.port}"
             wait_for_http(base + "/api/health", time.monotonic() + 30, web)
@@ -301,7 +302,12 @@ def main(argv: list[str] | None = None) -> int:
             supervisor.start("worker", worker_command(args.concurrency), env)
         print(f"\nCelery Lab uses Redis at {redact(url)}", flush=True)
         if not args.worker_only:
-            print(f"Celery Lab is running: open {base}/  (Ctrl-C stops everything)\n", flush=True)
+            print(f"Celery Lab is running: open {base}/  (Ctrl-C stops everything)", flush=True)
+            print(
+                f"Instructors (keep this link to yourself): {base}/classroom/instructor"
+                f"?token={env['CELERY_LAB_INSTRUCTOR_TOKEN']}\n",
+                flush=True,
+            )
         while stop["signal"] is None:
             dead = supervisor.dead_child()
             if dead is not None:

@@ -7,6 +7,7 @@ Each is started with the same command ``run.py`` uses, on a free loopback port, 
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import tempfile
@@ -69,12 +70,23 @@ class Process:
 class Stack:
     """One Redis, and any number of workers and web servers pointed at it."""
 
-    def __init__(self, redis_port: int | None = None, data_dir: Path | None = None):
+    def __init__(
+        self,
+        redis_port: int | None = None,
+        data_dir: Path | None = None,
+        var_dir: Path | None = None,
+    ):
         self.dir = Path(tempfile.mkdtemp(prefix="celerylab-"))
         self.data_dir = data_dir or self.dir / "redis"
         self.redis_port = redis_port or run.free_port()
         self.url = f"redis://127.0.0.1:{self.redis_port}/0"
-        self.env = dict(os.environ, REDIS_URL=self.url, CELERY_LAB_VAR_DIR=str(self.dir / "var"))
+        # A given ``var_dir`` (with ``data_dir``) lets a second Stack reuse the first one's
+        # cookie-signing key and Redis data: the same learners, after a restart.
+        self.var_dir = var_dir or self.dir / "var"
+        self.env = dict(os.environ, REDIS_URL=self.url, CELERY_LAB_VAR_DIR=str(self.var_dir))
+        # The instructor's token for this stack's web servers (tests sign in with it).
+        self.instructor_token = secrets.token_urlsafe(18)
+        self.env["CELERY_LAB_INSTRUCTOR_TOKEN"] = self.instructor_token
         self.processes: list[Process] = []
         self.redis_process: Process | None = None
 
@@ -107,15 +119,19 @@ class Stack:
             assert process.alive(), process.log()
         return process
 
-    def start_web(self, threads: int = 64) -> tuple[Process, str]:
-        port = run.free_port()
-        process = self._start(f"web-{port}", run.web_command("127.0.0.1", port, threads))
+    def start_web(
+        self, threads: int = 64, port: int | None = None, env: dict | None = None
+    ) -> tuple[Process, str]:
+        # A fixed ``port`` lets a test restart the web server where open pages expect it.
+        # ``env`` adds settings for this server only (e.g. CELERY_LAB_LESSONS_DIR).
+        port = port or run.free_port()
+        process = self._start(f"web-{port}", run.web_command("127.0.0.1", port, threads), env)
         base = f"http://127.0.0.1:{port}"
         run.wait_for_http(base + "/api/health", time.monotonic() + 30, process.popen)
         return process, base
 
-    def _start(self, name: str, command: list[str]) -> Process:
-        process = Process(name, command, self.env, self.dir)
+    def _start(self, name: str, command: list[str], env: dict | None = None) -> Process:
+        process = Process(name, command, {**self.env, **(env or {})}, self.dir)
         self.processes.append(process)
         return process
 

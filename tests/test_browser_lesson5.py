@@ -1,4 +1,4 @@
-"""A learner opens lesson 5 in Chromium and presses each button."""
+"""A learner opens lesson 5 in Chromium, commits to each prediction and presses each button."""
 
 from __future__ import annotations
 
@@ -9,29 +9,87 @@ from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
+# The lesson's predictions in page order, with the right answer to each.
+PREDICTIONS = [
+    ("lesson5-direct-wait", "b"),
+    ("lesson5-delay-returns", "b"),
+    ("lesson5-get-in-request", "b"),
+    ("lesson5-countdown-received", "b"),
+]
+
 
 def open_lesson(page: Page, base_url: str) -> None:
     page.goto(base_url + "/lessons/delay-vs-direct-call")
     expect(page.locator("#conn")).to_have_text("live")
 
 
-def test_the_lesson_renders_with_highlighted_code(page: Page, base_url: str):
+def commit_through(page: Page, last: str) -> None:
+    """Answer each prediction up to ``last`` as a learner does; the text after each appears."""
+    for question, choice in PREDICTIONS:
+        card = page.locator(f"#q-{question}")
+        card.locator(f'label[data-choice="{choice}"]').click()
+        card.get_by_role("button", name="Commit to this answer").click()
+        expect(card.locator(".verdict")).to_contain_text("Right")
+        expect(page.locator(f'.after-prediction[data-after="{question}"]')).to_be_visible()
+        if question == last:
+            return
+
+
+def experiment(page: Page, name: str):
+    # The lesson's own panel, not a copy inside a question's "Prove it".
+    return page.locator(f'section.experiment[data-experiment="{name}"]:not(.prove-panel *)')
+
+
+def test_the_lesson_shows_highlighted_code_and_hides_the_reveal_until_you_commit(
+    page: Page, base_url: str
+):
     open_lesson(page, base_url)
     expect(page.locator("h1")).to_have_text(".delay() versus a direct call")
     expect(page.locator(".highlight").first).to_contain_text("def slow_task(self, seconds: int)")
-    assert page.locator(".highlight span").count() > 10  # Pygments tokens, not plain text
+    assert page.locator(".highlight").first.locator("span").count() > 10  # Pygments tokens
+    expect(experiment(page, "lesson5.direct")).to_be_hidden()
+    commit_through(page, "lesson5-direct-wait")
+    expect(experiment(page, "lesson5.direct")).to_be_visible()
+    expect(experiment(page, "lesson5.delay")).to_be_hidden()
 
 
-def test_delay_streams_the_lifecycle_and_fills_the_progress_bar(page: Page, base_url: str):
+def test_direct_call_makes_the_page_wait_and_the_stopwatch_shows_it(page: Page, base_url: str):
     open_lesson(page, base_url)
-    panel = page.locator('[data-experiment="lesson5.delay"]')
+    commit_through(page, "lesson5-direct-wait")
+    panel = experiment(page, "lesson5.direct")
+    panel.locator("input[name=seconds]").fill("1")
+    panel.get_by_role("button", name="slow_task(seconds)").click()
+    outcome = panel.locator(".outcome")
+    expect(outcome).to_contain_text("The page waited", timeout=15000)
+    assert float(panel.locator(".stopwatch").inner_text().split()[0]) >= 1.0
+    expect(outcome).to_contain_text("the web server itself")
+    expect(outcome).to_contain_text('"slept": 1')
+    expect(page.locator(".task")).to_have_count(0)  # no message, so no task card
+
+
+def test_delay_returns_an_async_result_and_the_card_lights_the_path(page: Page, base_url: str):
+    open_lesson(page, base_url)
+    commit_through(page, "lesson5-delay-returns")
+    panel = experiment(page, "lesson5.delay")
     panel.locator("input[name=seconds]").fill("2")
-    panel.get_by_role("button").click()
-    expect(panel.locator(".outcome")).to_contain_text(re.compile(r"came back in \d+ ms"))
+    panel.get_by_role("button", name="slow_task.delay(seconds)").click()
+    outcome = panel.locator(".outcome")
+    expect(outcome).to_contain_text(re.compile(r"came back in \d+ ms"))
+    expect(outcome).to_contain_text("<AsyncResult: ")
+    expect(outcome).to_contain_text("a ticket holding the task id")
+
     card = page.locator(".task").first
-    expect(card.locator('[data-state="received"]')).to_have_class(re.compile("done"))
+    path = card.locator("svg.path")
+    expect(path.locator('[data-seg="send"]')).to_have_class(re.compile("lit"))
+    expect(path.locator('[data-seg="deliver"]')).to_have_class(re.compile("lit"))
+    expect(path.locator('[data-node="worker"]')).to_have_attribute("data-stage", "busy")
+    expect(path).to_have_attribute("aria-label", re.compile("worker running it"))
+    expect(path.locator('[data-seg="return"]')).not_to_have_class(re.compile("lit"))
     expect(card.locator(".fill")).not_to_have_attribute("style", "width: 0%;", timeout=5000)
+
     expect(card).to_have_attribute("data-state", "succeeded", timeout=15000)
+    expect(path.locator('[data-seg="return"]')).to_have_class(re.compile("lit"))
+    expect(path).to_have_attribute("aria-label", re.compile("the result came back"))
     expect(card.locator(".fill")).to_have_attribute("style", "width: 100%;")
     for state in ("sent", "received", "started", "succeeded"):
         expect(card.locator(f'.lifecycle [data-state="{state}"]')).to_have_class(re.compile("done"))
@@ -40,31 +98,41 @@ def test_delay_streams_the_lifecycle_and_fills_the_progress_bar(page: Page, base
     expect(log).to_contain_text("succeeded")
 
 
-def test_direct_call_makes_the_page_wait_and_the_stopwatch_shows_it(page: Page, base_url: str):
+def test_delay_then_get_runs_on_the_worker_but_the_page_still_waits(page: Page, base_url: str):
     open_lesson(page, base_url)
-    panel = page.locator('[data-experiment="lesson5.direct"]')
+    commit_through(page, "lesson5-get-in-request")
+    panel = experiment(page, "lesson5.delay_get")
     panel.locator("input[name=seconds]").fill("1")
-    panel.get_by_role("button").click()
-    expect(panel.locator(".outcome")).to_contain_text("The page waited", timeout=15000)
-    seconds = float(panel.locator(".stopwatch").inner_text().split()[0])
-    assert seconds >= 1.0
-    expect(panel.locator(".outcome")).to_contain_text("the web server itself")
+    panel.get_by_role("button", name="slow_task.delay(seconds).get()").click()
+    outcome = panel.locator(".outcome")
+    expect(outcome).to_contain_text("The page waited", timeout=15000)
+    assert float(panel.locator(".stopwatch").inner_text().split()[0]) >= 1.0
+    expect(outcome).to_contain_text(re.compile(r"A worker \(pid \d+\) ran the task"))
+    card = page.locator(".task").first
+    expect(card).to_have_attribute("data-state", "succeeded", timeout=15000)
 
 
-def test_countdown_is_received_now_and_started_later(page: Page, base_url: str):
+def test_countdown_is_received_now_held_by_the_worker_and_started_later(page: Page, base_url: str):
     open_lesson(page, base_url)
-    panel = page.locator('[data-experiment="lesson5.countdown"]')
+    commit_through(page, "lesson5-countdown-received")
+    panel = experiment(page, "lesson5.countdown")
     panel.locator("input[name=seconds]").fill("1")
     panel.locator("input[name=countdown]").fill("2")
     panel.get_by_role("button").click()
+    expect(panel.locator(".outcome")).to_contain_text("countdown=2")
     card = page.locator(".task").first
     expect(card.locator(".explain")).to_contain_text("holds it until")
+    worker = card.locator('svg.path [data-node="worker"]')
+    expect(worker).to_have_attribute("data-stage", "holding")
     expect(card).to_have_attribute("data-state", "succeeded", timeout=15000)
+    expect(worker).to_have_attribute("data-stage", "done")
 
 
 def test_a_bad_value_shows_the_servers_message(page: Page, base_url: str):
     open_lesson(page, base_url)
-    panel = page.locator('[data-experiment="lesson5.delay"]')
+    commit_through(page, "lesson5-delay-returns")
+    panel = experiment(page, "lesson5.delay")
     panel.locator("input[name=seconds]").fill("0")
     panel.get_by_role("button").click()
     expect(panel.get_by_role("alert")).to_contain_text("Seconds must be from 1 to 30")
+    expect(page.locator(".task")).to_have_count(0)

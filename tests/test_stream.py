@@ -13,13 +13,23 @@ LIFECYCLE = ["sent", "received", "started", "progress", "succeeded"]
 
 
 def run(ws, experiment: str, **params) -> dict:
+    """Press a button over the socket and return the reply.
+
+    The task's first events may overtake the reply (the hub writes them from its own thread),
+    so whatever arrives before it is kept on the socket for ``task_events``.
+    """
     ws.send(json.dumps({"action": "run", "experiment": experiment, "params": params, "ref": "t"}))
-    return receive_until(ws, lambda m: m["type"] in ("sent", "error"))[-1]
+    messages = receive_until(ws, lambda m: m["type"] in ("sent", "error"))
+    ws.early = getattr(ws, "early", []) + [m for m in messages[:-1] if m["type"] == "task"]
+    return messages[-1]
 
 
 def task_events(ws, task_id: str, until=("succeeded", "failed")) -> list[dict]:
+    early = [m for m in getattr(ws, "early", []) if m["task_id"] == task_id]
+    if any(m["state"] in until for m in early):
+        return early
     messages = receive_until(ws, lambda m: m.get("task_id") == task_id and m.get("state") in until)
-    return [m for m in messages if m["type"] == "task" and m["task_id"] == task_id]
+    return early + [m for m in messages if m["type"] == "task" and m["task_id"] == task_id]
 
 
 def test_delay_returns_a_task_id_then_streams_the_lifecycle_in_order(learner):
@@ -27,16 +37,25 @@ def test_delay_returns_a_task_id_then_streams_the_lifecycle_in_order(learner):
     reply = run(ws, "lesson5.delay", seconds=1)
     assert reply["type"] == "sent" and reply["mode"] == "task"
     events = task_events(ws, reply["task_id"])
-    states = [e["state"] for e in events]
-    # Every lifecycle state, each once except progress (twice a second for 1 s = 2 reports).
-    assert [s for i, s in enumerate(states) if s not in states[:i]] == LIFECYCLE
+    # Every lifecycle state arrives (progress twice: twice a second for 1 s). The web's
+    # task-sent may arrive after the worker's received (another producer, stamped after
+    # publishing), and the task's progress events travel on their own connection, so arrival
+    # order is not asserted: the page sorts by lifecycle. What must hold is that the worker
+    # stamped each state in lifecycle order.
+    assert {e["state"] for e in events} == set(LIFECYCLE)
+    worker_side = sorted(
+        (e for e in events if e["source"] == "worker"), key=lambda e: LIFECYCLE.index(e["state"])
+    )
+    stamps = [e["timestamp"] for e in worker_side]
+    assert stamps == sorted(stamps)
     progress = [
         (e["fields"]["current"], e["fields"]["total"]) for e in events if e["state"] == "progress"
     ]
     assert progress == [(1, 2), (2, 2)]
     assert all(e["task_name"] == "sandbox_tasks.timing.slow_task" for e in events)
-    assert events[0]["source"] == "web" and events[-1]["source"] == "worker"
-    assert events[-1]["timestamp"] - events[0]["timestamp"] >= 1.0
+    by_state = {e["state"]: e for e in events}
+    assert by_state["sent"]["source"] == "web" and by_state["succeeded"]["source"] == "worker"
+    assert by_state["succeeded"]["timestamp"] - by_state["started"]["timestamp"] >= 1.0
 
 
 def test_the_send_answers_in_milliseconds_not_seconds(learner):

@@ -14,7 +14,18 @@ from flask import Flask
 import config
 from config import ROOT
 
-from . import api, guard, lessons, pages, store, stream, ws
+from . import (
+    api,
+    classroom_views,
+    guard,
+    lessons,
+    pages,
+    questions,
+    quiz_views,
+    store,
+    stream,
+    ws,
+)
 from .celery_ext import celery_init_app
 from .sock import sock
 
@@ -51,9 +62,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     celery = celery_init_app(app)
     stream.init_app(app, celery)
     lessons.init_app(app)
+    questions.init_app(app)
     sock.init_app(app)
     guard.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ws.bp)
+    app.register_blueprint(quiz_views.bp)
+    classroom_views.init_app(app)
     return app

@@ -5,6 +5,38 @@
 | celerylab:route:<task id>         | string | JSON {learner, classroom, experiment, ...} | 6 h    |
 | celerylab:learner:<id>:tasks      | list   | the learner's recent task ids, newest first| 6 h    |
 | celerylab:ratelimit:<id>:<second> | string | requests counted in that second            | 5 s    |
+| celerylab:learner:<id>:answers    | hash   | question id -> JSON {learner, question,    | 400 d  |
+|                                   |        | answer, correct, skipped, time}; the first |        |
+|                                   |        | answer is kept (HSETNX), see web/quiz.py   |        |
+| celerylab:learner:<id>:read       | hash   | lesson slug -> Unix time the learner       | 400 d  |
+|                                   |        | reached the lesson's end                   |        |
+
+The two progress keys last 400 days from the learner's latest answer or read (longer than the
+365-day cookie that names the learner) and go at once when the learner resets their progress.
+
+Classrooms (web/classroom.py, web/class_tasks.py, web/projector.py); <c> is a class's join
+code. Each class key lasts 30 days from the class's latest write.
+
+| key                             | type   | holds                                   | expiry |
+|---------------------------------|--------|-----------------------------------------|--------|
+| celerylab:classes               | zset   | join code -> Unix time it opened        | 30 d   |
+| celerylab:class:<c>             | hash   | code, status (open/closed),             | 30 d   |
+|                                 |        | created_at, closed_at, lesson           |        |
+| celerylab:class:<c>:members     | hash   | learner -> JSON {nickname, joined_at}   | 30 d   |
+| celerylab:class:<c>:nicknames   | hash   | case-folded nickname -> learner         | 30 d   |
+| celerylab:class:<c>:answers:<q> | hash   | learner -> choice ("-": skipped)        | 30 d   |
+| celerylab:class:<c>:revealed    | set    | question ids shown with their answer    | 30 d   |
+| celerylab:class:<c>:tasks       | hash   | task id -> the task's latest state      | 30 d   |
+| celerylab:class:<c>:counters    | hash   | sent/succeeded/failed/retried, and      | 30 d   |
+|                                 |        | now:<state> = tasks in that state now   |        |
+| celerylab:class:<c>:by_learner  | hash   | <learner>:<sent|succeeded|failed> -> n  | 30 d   |
+| celerylab:class:<c>:seen        | set    | events already counted (every web       | 30 d   |
+|                                 |        | process receives each; one counts it)   |        |
+| celerylab:class:<c>:log         | list   | recent task events (JSON), newest first | 30 d   |
+| celerylab:learner:<id>:class    | string | the join code of the learner's class    | 30 d   |
+| celerylab:workers:tick:<n>      | string | the web process sampling that 0.5 s     | 5 s    |
+| celerylab:workers:depth         | list   | JSON [time, queue depth], oldest first  | 1 h    |
+| celerylab:workers:panel         | string | JSON: the workers as last inspected     | 30 s   |
 
 Celery's own keys (the queue ``celery_lab``, ``celery-task-meta-<id>``, ``unacked*``) belong
 to Celery and are not listed here.
@@ -23,3 +55,36 @@ def learner_tasks(learner: str) -> str:
 
 def rate_limit(learner: str, second: int) -> str:
     return f"{PREFIX}ratelimit:{learner}:{second}"
+
+
+def learner_answers(learner: str) -> str:
+    return f"{PREFIX}learner:{learner}:answers"
+
+
+def learner_read(learner: str) -> str:
+    return f"{PREFIX}learner:{learner}:read"
+
+
+def classes() -> str:
+    return f"{PREFIX}classes"
+
+
+def classroom(code: str, part: str = "") -> str:
+    """The class's hash, or one of its parts (``members``, ``tasks``, ``answers:<id>``, …)."""
+    return f"{PREFIX}class:{code}:{part}" if part else f"{PREFIX}class:{code}"
+
+
+def learner_class(learner: str) -> str:
+    return f"{PREFIX}learner:{learner}:class"
+
+
+def workers_tick(tick: int) -> str:
+    return f"{PREFIX}workers:tick:{tick}"
+
+
+def workers_depth() -> str:
+    return f"{PREFIX}workers:depth"
+
+
+def workers_panel() -> str:
+    return f"{PREFIX}workers:panel"

@@ -6,11 +6,14 @@ A lesson file is ``NN-slug.md``::
     title: .delay() versus a direct call
     summary: One line for the course map.
     ---
-    Markdown text. Three directives, each alone on its line:
+    Markdown text. Directives, each alone on its line:
 
     [[source sandbox_tasks/timing.py:slow_task]]   the real source of that function or class
     [[source celery_app.py]]                        a whole project file
     [[experiment lesson5.delay]]                    the live sandbox for that experiment
+    [[predict lesson5-direct-wait]]                 a prediction (lessons/questions/NN.yaml,
+                                                    web/questions.py); the text after it
+                                                    stays hidden until the learner answers
 
 ``[[source]]`` reads the project's own files at render time, so the code a lesson shows is
 the code the worker runs and the two can never drift apart.
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +33,7 @@ from flask import Flask, current_app
 
 from config import ROOT
 
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _FILENAME = re.compile(r"^(\d\d)-([a-z0-9-]+)\.md$")
 _DIRECTIVE = re.compile(r"^\[\[(source|experiment|predict) ([^\]\s]+)\]\]\s*$", re.M)
 _EMBED = re.compile(r'<div data-embed="(experiment|predict):([^"]+)"></div>')
@@ -64,7 +69,10 @@ class Lesson:
 
 
 def source_of(spec: str, root: Path = ROOT) -> tuple[str, str]:
-    """Return (path, code) for ``path`` or ``path:name`` (a top-level function or class)."""
+    """Return (path, code) for ``path``, ``path:name`` or ``path:Class.method``.
+
+    A method keeps its indentation removed, so it reads as it would on its own.
+    """
     path, _, name = spec.partition(":")
     file = (root / path).resolve()
     if root.resolve() not in file.parents or not file.is_file():
@@ -72,12 +80,16 @@ def source_of(spec: str, root: Path = ROOT) -> tuple[str, str]:
     text = file.read_text()
     if not name:
         return path, text.rstrip("\n")
-    for node in ast.parse(text).body:
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
-            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            lines = text.splitlines()[first - 1 : node.end_lineno]
-            return path, "\n".join(lines)
-    raise LessonError(f"[[source {spec}]]: {path} has no top-level {name}")
+    body = ast.parse(text).body
+    node = None
+    for part in name.split("."):
+        node = next((n for n in body if isinstance(n, _DEFINITIONS) and n.name == part), None)
+        if node is None:
+            raise LessonError(f"[[source {spec}]]: {path} has no {name}")
+        body = node.body
+    first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+    lines = text.splitlines()[first - 1 : node.end_lineno]
+    return path, textwrap.dedent("\n".join(lines))
 
 
 def _expand(match: re.Match) -> str:
@@ -98,7 +110,12 @@ def parse(path: Path) -> Lesson:
         head, sep, body = text[4:].partition("\n---\n")
         if not sep:
             raise LessonError(f"{path.name}: front matter has no closing ---")
-        meta = yaml.safe_load(head) or {}
+        try:
+            meta = yaml.safe_load(head) or {}
+        except yaml.YAMLError as exc:
+            raise LessonError(f"{path.name}: front matter is not valid YAML: {exc}") from None
+        if not isinstance(meta, dict):
+            raise LessonError(f"{path.name}: front matter must be a YAML mapping (key: value)")
         text = body
     if "title" not in meta:
         raise LessonError(f"{path.name}: front matter needs a title")

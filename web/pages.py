@@ -1,8 +1,9 @@
-"""HTML pages: the course map and the lessons."""
+"""HTML pages: the course map, the lessons, and a page for addresses that lead nowhere."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, jsonify, render_template, request
+from werkzeug.exceptions import NotFound
 
 from .experiments import EXPERIMENTS
 from .learners import current_learner
@@ -22,7 +23,7 @@ def lesson(slug: str):
     library = get_library()
     found = library.get(slug)
     if found is None:
-        abort(404, description="There is no lesson at that address.")
+        raise NotFound("There is no lesson at that address.")
     current_learner()
     previous, following = library.neighbours(found)
     return render_template(
@@ -33,3 +34,13 @@ def lesson(slug: str):
         experiments=EXPERIMENTS,
         lessons=library.all(),
     )
+
+
+@bp.app_errorhandler(NotFound)
+def not_found(exc: NotFound):
+    # Programs asking the API get JSON; people get a page with the way back to the course.
+    if request.path.startswith("/api/"):
+        return jsonify(error="not_found", message=exc.description), 404
+    return render_template(
+        "not_found.html", message=exc.description, lessons=get_library().all()
+    ), 404

@@ -10,6 +10,9 @@ Server to browser, one JSON object per frame, always with ``type``:
 
   ``state`` is one of STATES; ``timestamp`` is when the producer (``source``: web or worker)
   made the event, ``received_at`` when this web process saw it (both Unix seconds).
+  An event that carries an ``eta`` (a countdown, or a retry re-sent by the worker) also gets
+  ``fields.countdown``: seconds from the event's timestamp to that ETA. A ``task-sent`` with
+  ``retries`` > 0 is a retry the worker published, so its ``source`` is worker.
 - ``sent``: reply to a ``run`` action: ``{"type": "sent", "ref": …, "experiment": …,
   "task_id": …, "mode": "delay"}`` (or ``"result"`` with the value for direct calls).
 - ``snapshot``: reply to ``sync``: ``{"type": "snapshot", "tasks": [{"task_id", "state",
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import UTC, datetime
 
 # Lifecycle order: the browser sorts by this, so a late event never moves a task backwards.
 STATES = (
@@ -48,6 +52,8 @@ _EVENT_TO_STATE = {
     "task-succeeded": "succeeded",
     "task-failed": "failed",
     "task-rejected": "rejected",
+    # Custom, from sandbox_tasks/serialization.py: the worker refused to decode the message.
+    "task-refused": "rejected",
     "task-revoked": "revoked",
 }
 
@@ -86,6 +92,9 @@ def task_message(event: dict, route: dict) -> dict:
         fields["hostname"] = event["hostname"]
     if event.get("pid"):
         fields["pid"] = event["pid"]
+    countdown = _countdown(event)
+    if countdown is not None:
+        fields["countdown"] = countdown
     return {
         "type": "task",
         "task_id": event["uuid"],
@@ -94,9 +103,24 @@ def task_message(event: dict, route: dict) -> dict:
         "state": _EVENT_TO_STATE[event["type"]],
         "timestamp": event.get("timestamp"),
         "received_at": event.get("local_received", time.time()),
-        "source": "web" if event["type"] == "task-sent" else "worker",
+        # A retry is re-sent by the worker itself: same task id, retries + 1, an ETA.
+        "source": "web" if event["type"] == "task-sent" and not event.get("retries") else "worker",
         "fields": fields,
     }
+
+
+def _countdown(event: dict) -> float | None:
+    """Seconds from the event to the ETA it carries (a retry's backoff wait), else None."""
+    eta, timestamp = event.get("eta"), event.get("timestamp")
+    if not isinstance(eta, str) or not isinstance(timestamp, (int, float)):
+        return None
+    try:
+        when = datetime.fromisoformat(eta)
+    except ValueError:
+        return None
+    if when.tzinfo is None:  # Celery sends aware UTC ETAs; treat a naive one as UTC too
+        when = when.replace(tzinfo=UTC)
+    return round(when.timestamp() - timestamp, 3)
 
 
 def error(code: str, message: str) -> dict:

@@ -165,6 +165,10 @@ class EventHub:
         """Also hand every event (with its route, or None) to ``listener``, e.g. a classroom."""
         self._listeners.append(listener)
 
+    def deliver(self, learner: str, message: dict) -> None:
+        """Send ``message`` to ``learner``'s sockets open in this process (a classroom notice)."""
+        self._deliver(learner, message)
+
     def connection_count(self) -> int:
         with self._conn_lock:
             return sum(len(c) for c in self._connections.values())

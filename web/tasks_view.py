@@ -40,9 +40,15 @@ def owned(learner: str, task_ids: list[str]) -> list[str]:
 
 
 def snapshot(learner: str, task_ids: list[str]) -> list[dict]:
+    """Return the states of the tasks among ``task_ids`` that this learner sent."""
+    return states(owned(learner, task_ids[:MAX_TASKS]))
+
+
+def states(task_ids: list[str]) -> list[dict]:
+    """Read each task's state from the result backend (the caller has checked ownership)."""
     celery = current_app.extensions["celery"]
     tasks = []
-    for task_id in owned(learner, task_ids[:MAX_TASKS]):
+    for task_id in task_ids:
         result = AsyncResult(task_id, app=celery)
         state = result.state
         entry = {"task_id": task_id, "state": _STATE.get(state, state.lower())}

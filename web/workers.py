@@ -90,6 +90,8 @@ def describe(celery: Celery, timeout: float = 0.5) -> list[dict]:
                 # "celery.concurrency.thread:TaskPool" -> "thread"
                 "pool": pool.get("implementation", "").split(":")[0].rsplit(".", 1)[-1]
                 or "unknown",
+                # The full "module:Class", e.g. "worker_pool:ResizableThreadPool".
+                "implementation": pool.get("implementation", ""),
                 "concurrency": pool.get("max-concurrency"),
                 "pid": info.get("pid"),
                 "prefetch_count": info.get("prefetch_count"),
@@ -108,3 +110,10 @@ def registered(celery: Celery, timeout: float = 0.5) -> dict[str, list[str]]:
         name: sorted(t for t in tasks if not t.startswith("celery."))
         for name, tasks in answers.items()
     }
+
+
+def consuming(celery: Celery, queue: str = config.QUEUE, timeout: float = 0.5) -> dict[str, bool]:
+    """Whether each worker takes tasks from ``queue`` now (False while it is paused)."""
+    answers = _inspect(celery, "active_queues", timeout)
+    return {name: any(q.get("name") == queue for q in queues or [])
+            for name, queues in answers.items()}

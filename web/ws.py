@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, current_app
+from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 from simple_websocket import ConnectionClosed
 
 from . import protocol, tasks_view
@@ -31,7 +33,20 @@ def handle(message: dict, learner: str) -> dict:
         ids = message.get("task_ids")
         if not isinstance(ids, list) or not all(isinstance(i, str) and len(i) <= 64 for i in ids):
             return protocol.error("invalid_params", "task_ids must be a list of task id strings.")
-        return {"type": "snapshot", "tasks": tasks_view.snapshot(learner, ids)}
+        ids = ids[: tasks_view.MAX_TASKS]
+        mine = tasks_view.owned(learner, ids)
+        refused = [i for i in ids if i not in mine]
+        if refused and not mine:
+            return {
+                **protocol.error(
+                    "not_your_task",
+                    f"Task {refused[0][:8]}… was not sent from this browser, so it is not yours "
+                    "to follow.",
+                ),
+                "task_ids": refused,
+            }
+        reply = {"type": "snapshot", "tasks": tasks_view.states(mine)}
+        return {**reply, "refused": refused} if refused else reply
     # action == "run"
     ref = message.get("ref")
     ref = ref[:64] if isinstance(ref, str) else None
@@ -42,7 +57,10 @@ def handle(message: dict, learner: str) -> dict:
             "unknown_experiment", f"There is no experiment called {str(name)[:60]!r}."
         )
     if over_rate_limit(learner, current_app.config["RATE_LIMIT_PER_SECOND"]):
-        return protocol.error("rate_limited", "Slow down: too many requests this second.")
+        return {
+            **protocol.error("rate_limited", "Slow down: too many requests this second."),
+            "ref": ref,
+        }
     try:
         outcome = run_experiment(experiment, message.get("params"))
     except ExperimentError as exc:
@@ -68,6 +86,15 @@ def socket(ws):
                 reply = handle(protocol.parse_action(raw, limit), learner)
             except protocol.ProtocolError as exc:
                 reply = protocol.error(exc.code, str(exc))
+            except RecursionError:
+                # json.loads gives up on deep nesting with RecursionError, not ValueError.
+                reply = protocol.error("bad_json", "That message is nested too deeply to read.")
+            except (RedisError, OperationalError) as exc:
+                # Redis is restarting: say so and keep the socket; the page can try again.
+                log.warning("websocket action failed, Redis unavailable: %s", exc)
+                reply = protocol.error(
+                    "broker_unavailable", "The site cannot reach Redis right now; try again."
+                )
             conn.send(reply)
     except ConnectionClosed:
         pass

@@ -15,6 +15,7 @@ from typing import Any
 from celery import uuid
 from flask import current_app
 
+from ..classroom import from_session as classroom_in_session
 from ..learners import current_learner
 from ..stream import get_hub
 
@@ -163,6 +164,8 @@ class Lab:
 def run_experiment(experiment: Experiment, body: Any, classroom: str | None = None) -> dict:
     """Validate ``body``, run the experiment for the current learner, and describe the outcome."""
     params = experiment.clean(body)
+    # A learner in a class: their tasks also show on the class's projector.
+    classroom = classroom or classroom_in_session()
     lab = Lab(experiment=experiment, learner=current_learner(), classroom=classroom)
     started = time.perf_counter()
     outcome = experiment.run(params, lab)

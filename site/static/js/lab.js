@@ -18,6 +18,9 @@
   let backoff = 250;
 
   const fmtMs = (ms) => (ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(3)} s`);
+  // Web and worker stamp events with their own clocks, so a worker event can come out a hair
+  // "before" the web's sent event: show the sign honestly rather than as "+-2 ms".
+  const fmtOffset = (ms) => (Math.round(ms) < 0 ? "−" + fmtMs(-ms) : "+" + fmtMs(Math.max(0, ms)));
   const clock = (t) => new Date(t * 1000).toLocaleTimeString([], {hour12: false}) +
     "." + String(Math.floor((t % 1) * 1000)).padStart(3, "0");
   const short = (id) => id.slice(0, 8);
@@ -74,12 +77,27 @@
   }
 
   // ---- tasks ------------------------------------------------------------------------------
+  // On a phone the task list sits far below the buttons, so a card goes under the button
+  // that sent it; on a wide screen, into the task list beside the lesson.
+  const narrow = matchMedia("(max-width: 760px)");
+
+  // The panel a learner last pressed for each experiment (a lesson's own, or a "Prove it" copy).
+  const pressed = new Map();
+
+  function boxFor(experiment) {
+    const panel = pressed.get(experiment);
+    if (narrow.matches && panel && panel.offsetParent !== null) {
+      return panel.querySelector(".panel-tasks") || taskBox;
+    }
+    return taskBox;
+  }
+
   function taskFor(id, experiment, name) {
     let t = tasks.get(id);
     if (!t) {
       t = {id, experiment, name, events: {}, state: null, progress: null, lastSeen: Date.now() / 1000};
       t.card = renderCard(t);
-      taskBox.prepend(t.card);
+      boxFor(experiment).prepend(t.card);
       tasks.set(id, t);
     }
     if (experiment && !t.experiment) t.experiment = experiment;
@@ -92,6 +110,13 @@
     t.lastSeen = Date.now() / 1000;
     if (msg.state === "progress") t.progress = msg.fields;
     if (msg.state === "retry") (t.retries = t.retries || []).push(msg);
+    // A retry is the same task re-sent by the worker with retries + 1 and an ETA: keep each
+    // resend by its number (the sent event's countdown is exact, so it wins over received's).
+    const f = msg.fields || {};
+    if ((msg.state === "sent" || msg.state === "received") && f.retries > 0) {
+      t.resends = t.resends || {};
+      if (!t.resends[f.retries] || msg.state === "sent") t.resends[f.retries] = msg;
+    }
     if (!t.events[msg.state] || msg.state === "progress") t.events[msg.state] = msg;
     if (t.state === null || RANK[msg.state] > RANK[t.state]) t.state = msg.state;
     if (msg.state === "succeeded" && t.progress) t.progress = {current: t.progress.total, total: t.progress.total};
@@ -116,15 +141,19 @@
     const card = el("article", {class: "task", "data-task-id": t.id, "aria-label": `Task ${short(t.id)}`});
     const head = el("header");
     head.append(el("code", {class: "name"}), el("span", {class: "state"}), el("small", {class: "tid"}, short(t.id)));
+    const path = window.CeleryLabPath ? window.CeleryLabPath.create() : el("span");
     const steps = el("ol", {class: "lifecycle"});
     for (const s of SHOWN) {
       const li = el("li", {"data-state": s});
-      li.append(el("span", {class: "label"}, s), el("time"));
+      // Celery stamps task-sent just after publishing, so a quick worker can come out negative.
+      li.append(el("span", {class: "label"}, s), el("time", {title: "time since the web process's sent event"}));
       steps.append(li);
     }
     const bar = el("div", {class: "bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0"});
     bar.append(el("div", {class: "fill"}));
-    card.append(head, steps, bar, el("p", {class: "explain"}));
+    const retries = el("ol", {class: "retries", "aria-label": "Retries"});
+    retries.hidden = true;
+    card.append(head, path, steps, bar, retries, el("p", {class: "explain"}));
     return card;
   }
 
@@ -139,14 +168,56 @@
       }
       case "started": return "The worker is running the task body now. Your page is free: nothing here is waiting.";
       case "progress": return `The task reported progress itself: step ${t.progress.current} of ${t.progress.total}.`;
-      case "retry": return "The task raised an error and asked to be retried later.";
+      case "retry": {
+        const n = (t.retries || []).length, resend = (t.resends || {})[n];
+        const wait = resend && resend.fields.countdown !== undefined
+          ? ` in ${resend.fields.countdown.toFixed(1)} s` : " later";
+        return `Run ${n} raised an error, so Celery re-sent the same task (same id, retries=${n}) to run again${wait}. It keeps the task in this state until a run succeeds or the retries run out.`;
+      }
       case "succeeded": {
         const r = t.events.succeeded ? t.events.succeeded.fields.result : JSON.stringify(t.result);
-        return `Done. The worker returned ${r}.` + (t.reconciled ? " (Read from the result backend: the event itself was missed.)" : "");
+        return `Done. The worker returned ${r}.` + retriedNote(t, "then succeeded") +
+          (t.reconciled ? " (Read from the result backend: the event itself was missed.)" : "");
       }
-      case "failed": return `The task raised: ${(t.events.failed && t.events.failed.fields.exception) || t.error}.`;
+      case "failed": return `The task raised: ${(t.events.failed && t.events.failed.fields.exception) || t.error}.` +
+        retriedNote(t, "and this time Celery gave up, so the error is final");
       default: return "";
     }
+  }
+
+  function retriedNote(t, outcome) {
+    const n = (t.retries || []).length;
+    return n ? ` It was retried ${n} time${n === 1 ? "" : "s"} ${outcome}.` : "";
+  }
+
+  // Celery's task-retried event names the Retry, which wraps the task's own error:
+  // "Retry(Retry(...), ServiceUnavailable('…'), 1)". Show the wrapped error.
+  const retryError = (text) => {
+    const m = /^Retry\(Retry\(\.\.\.\), (.*), [^,]+\)$/.exec(text || "");
+    return m ? m[1] : text;
+  };
+
+  // One line per retry: the error that caused it, and the wait the worker put on the re-sent
+  // message (its ETA minus the moment it was sent: fields.countdown, see web/protocol.py).
+  function renderRetries(t) {
+    const list = t.card.querySelector(".retries");
+    const resends = t.resends || {};
+    const errors = [...(t.retries || [])].sort((a, b) => a.timestamp - b.timestamp);
+    const count = Math.max(errors.length, 0, ...Object.keys(resends).map(Number));
+    if (!list || !count) return;
+    list.replaceChildren();
+    for (let n = 1; n <= count; n++) {
+      const li = el("li", {"data-retry": String(n)});
+      li.append(el("span", {class: "retry-n"}, `retry ${n}`));
+      if (errors[n - 1]) li.append(el("code", {class: "retry-error"}, retryError(errors[n - 1].fields.exception)));
+      const resend = resends[n];
+      if (resend && resend.fields.countdown !== undefined) {
+        li.append(el("span", {class: "retry-countdown"},
+          `countdown ${resend.fields.countdown.toFixed(1)} s, runs at ${clock(Date.parse(resend.fields.eta) / 1000)}`));
+      }
+      list.append(li);
+    }
+    list.hidden = false;
   }
 
   function updateCard(t) {
@@ -162,7 +233,7 @@
       const reached = ev || (t.state && RANK[t.state] >= RANK[s] && s !== "succeeded") ||
         (s === "succeeded" && FINAL.has(t.state));
       li.classList.toggle("done", Boolean(reached));
-      li.querySelector("time").textContent = ev && origin ? "+" + fmtMs((ev.timestamp - origin) * 1000) : "";
+      li.querySelector("time").textContent = ev && origin ? fmtOffset((ev.timestamp - origin) * 1000) : "";
     }
     let pct = 0;
     if (t.progress && t.progress.total) pct = Math.round((100 * t.progress.current) / t.progress.total);
@@ -170,6 +241,13 @@
     card.querySelector(".fill").style.width = pct + "%";
     card.querySelector(".bar").setAttribute("aria-valuenow", String(pct));
     card.querySelector(".explain").textContent = explain(t);
+    renderRetries(t);
+    const path = card.querySelector("svg.path");
+    if (path) {
+      const recv = t.events.received;
+      const holding = Boolean(recv && recv.fields.eta) && RANK[t.state] < RANK.started;
+      window.CeleryLabPath.update(path, t.state, holding);
+    }
   }
 
   function logEvent(msg) {
@@ -179,7 +257,9 @@
     if (msg.state === "progress") bits.push(`${f.current}/${f.total}`);
     if (f.hostname) bits.push(`on ${f.hostname}`);
     if (f.pid) bits.push(`pid ${f.pid}`);
+    if (f.retries) bits.push(`retries ${f.retries}`);
     if (f.eta) bits.push(`eta ${f.eta}`);
+    if (f.countdown !== undefined) bits.push(`countdown ${f.countdown} s`);
     if (f.result !== undefined) bits.push(`result ${f.result}`);
     if (f.exception) bits.push(f.exception);
     const li = el("li", {"data-state": msg.state}, bits.join("  "));
@@ -198,6 +278,7 @@
   }
 
   async function runExperiment(panel) {
+    pressed.set(panel.dataset.experiment, panel);
     const form = panel.querySelector("form");
     const outcome = panel.querySelector(".outcome");
     const button = form.querySelector("button");
@@ -210,9 +291,15 @@
       requestAnimationFrame(tick);
     };
     if (watch) requestAnimationFrame(tick);
-    button.disabled = panel.dataset.mode === "direct";
-    outcome.textContent = panel.dataset.mode === "direct" ? "Waiting for the web process…" : "";
+    // aria-disabled, not disabled: a disabled button drops keyboard focus to the page's top.
+    const busy = (on) => {
+      panel.dataset.busy = on ? "yes" : "";
+      if (on) button.setAttribute("aria-disabled", "true"); else button.removeAttribute("aria-disabled");
+    };
+    busy(panel.dataset.mode === "direct");
+    outcome.textContent = panel.dataset.mode === "direct" ? "Waiting for the answer…" : "";
     outcome.classList.remove("error");
+    outcome.removeAttribute("role");
     let body;
     try {
       const res = await fetch(`/api/experiments/${encodeURIComponent(panel.dataset.experiment)}`, {
@@ -223,7 +310,7 @@
       if (!res.ok) throw new Error(body.message || `The server answered ${res.status}.`);
     } catch (err) {
       ticking = false;
-      button.disabled = false;
+      busy(false);
       outcome.classList.add("error");
       outcome.setAttribute("role", "alert");
       outcome.textContent = err.message;
@@ -231,19 +318,15 @@
     }
     const waited = performance.now() - started;
     ticking = false;
-    button.disabled = false;
+    busy(false);
     if (watch) watch.value = (waited / 1000).toFixed(3) + " s";
     outcome.replaceChildren();
+    if (body.task_id) updateCard(taskFor(body.task_id, body.experiment, null));
     if (body.mode === "direct") {
-      const r = body.result && typeof body.result === "object" ? body.result : {};
-      if ("result" in body) {
-        outcome.append(el("p", {}, `The page waited ${fmtMs(waited)} for the answer: ${JSON.stringify(body.result)}.` +
-          (r.pid ? ` It ran in process ${r.pid} on ${r.hostname}: the web server itself, not a worker.` : "")));
-      }
+      outcome.append(el("p", {class: "waited"}, `The page waited ${fmtMs(waited)} for this answer.`));
     } else if (body.task_id) {
-      const t = taskFor(body.task_id, body.experiment, null);
-      updateCard(t);
-      outcome.append(el("p", {}, `Task id ${short(body.task_id)}… came back in ${fmtMs(waited)}. The work has not started yet: watch it on the right.`));
+      outcome.append(el("p", {class: "waited"}, `Task id ${short(body.task_id)}… came back in ${fmtMs(waited)}. ` +
+        "The page is free again; the work goes on in the worker: watch its card."));
     }
     renderShow(outcome, body);
     panel.dispatchEvent(new CustomEvent("celerylab:outcome", {detail: body, bubbles: true}));
@@ -269,7 +352,10 @@
   }
 
   for (const panel of document.querySelectorAll(".experiment")) {
-    panel.querySelector("form").addEventListener("submit", (e) => { e.preventDefault(); runExperiment(panel); });
+    panel.querySelector("form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      if (panel.dataset.busy !== "yes") runExperiment(panel);
+    });
   }
 
   window.CeleryLab = {tasks, sendWs, taskFor, updateCard, renderShow};

@@ -1,14 +1,46 @@
-// Light and dark themes: follows the system until the learner picks one, then remembers it.
+// Display preferences: light or dark theme (follows the system until the learner picks one)
+// and large type for projectors. Loaded in <head> so the page never flashes the wrong theme.
 (() => {
+  "use strict";
   const root = document.documentElement;
-  const saved = localStorage.getItem("celerylab-theme");
-  if (saved) root.dataset.theme = saved;
-  const button = document.getElementById("theme-toggle");
-  if (!button) return;
-  button.addEventListener("click", () => {
-    const dark = root.dataset.theme === "dark" ||
-      (root.dataset.theme === "auto" && matchMedia("(prefers-color-scheme: dark)").matches);
-    root.dataset.theme = dark ? "light" : "dark";
-    localStorage.setItem("celerylab-theme", root.dataset.theme);
+  const THEME = "celerylab-theme";
+  const SIZE = "celerylab-size";
+  const stored = (key) => { try { return localStorage.getItem(key); } catch (_) { return null; } };
+  const store = (key, value) => { try { localStorage.setItem(key, value); } catch (_) { /* private mode */ } };
+
+  if (stored(THEME) === "light" || stored(THEME) === "dark") root.dataset.theme = stored(THEME);
+  if (stored(SIZE) === "large") root.dataset.size = "large";
+
+  const isDark = () => root.dataset.theme === "dark" ||
+    (root.dataset.theme === "auto" && matchMedia("(prefers-color-scheme: dark)").matches);
+
+  function label(themeButton, sizeButton) {
+    if (themeButton) {
+      const dark = isDark();
+      themeButton.setAttribute("aria-pressed", String(dark));
+      themeButton.title = dark ? "Dark theme (press for light)" : "Light theme (press for dark)";
+    }
+    if (sizeButton) sizeButton.setAttribute("aria-pressed", String(root.dataset.size === "large"));
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const themeButton = document.getElementById("theme-toggle");
+    const sizeButton = document.getElementById("size-toggle");
+    label(themeButton, sizeButton);
+    if (themeButton) {
+      themeButton.addEventListener("click", () => {
+        root.dataset.theme = isDark() ? "light" : "dark";
+        store(THEME, root.dataset.theme);
+        label(themeButton, sizeButton);
+      });
+    }
+    if (sizeButton) {
+      sizeButton.addEventListener("click", () => {
+        if (root.dataset.size === "large") delete root.dataset.size; else root.dataset.size = "large";
+        store(SIZE, root.dataset.size || "normal");
+        label(themeButton, sizeButton);
+      });
+    }
+    matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => label(themeButton, sizeButton));
   });
 })();

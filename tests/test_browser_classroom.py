@@ -1,0 +1,109 @@
+"""An instructor projects a class in one Chromium context while a learner takes part in another."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def projector(browser: Browser, stack, base_url: str):
+    """The instructor's screen: signed in with the printed link, a new class open."""
+    context = browser.new_context(viewport={"width": 1600, "height": 900})
+    page = context.new_page()
+    page.goto(f"{base_url}/classroom/instructor?token={stack.instructor_token}")
+    expect(page).to_have_url(f"{base_url}/classroom/")  # the token has left the address bar
+    page.get_by_role("button", name="Open a new class").click()
+    expect(page.locator("#conn")).to_have_text("live")
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def learner_page(browser: Browser):
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    yield context.new_page()
+    context.close()
+
+
+def class_code(page: Page) -> str:
+    return page.locator(".projector").get_attribute("data-code")
+
+
+def test_a_learner_joins_follows_answers_and_presses_and_the_projector_shows_it(
+    projector: Page, learner_page: Page, base_url: str
+):
+    code = class_code(projector)
+    expect(projector.locator(".pj-overlay-code")).to_have_text(code)  # the join screen first
+
+    learner_page.goto(f"{base_url}/join/{code}")
+    learner_page.get_by_label("Nickname").fill("Ana")
+    learner_page.get_by_role("button", name="Join").click()
+    expect(learner_page.get_by_role("heading", level=1)).to_have_text(f"You are in class {code}")
+    expect(projector.locator("#pj-names")).to_have_text("Ana")
+    projector.get_by_role("button", name="Start").click()
+    expect(projector.locator("#pj-members-count")).to_have_text("1")
+
+    # Follow-along: the learner's page offers the instructor's lesson.
+    projector.get_by_label("Move the class to a lesson").select_option("delay-vs-direct-call")
+    learner_page.goto(base_url + "/")
+    bar = learner_page.get_by_role("complementary", name="Your class")
+    expect(bar).to_contain_text(f"Class {code} · you are Ana")
+    bar.get_by_role("link", name="Follow").click()
+    expect(learner_page).to_have_url(f"{base_url}/lessons/delay-vs-direct-call")
+
+    # An answer moves the bar on the projector; the answer shows only when revealed.
+    projector.get_by_label("Question to project").select_option("lesson5-direct-wait")
+    bar_a = projector.locator('.pj-bar[data-choice="a"] .pj-count')
+    expect(bar_a).to_have_text("0")
+    question = learner_page.locator('.quiz-question[data-question="lesson5-direct-wait"]')
+    question.locator('input[value="a"]').check()
+    question.get_by_role("button", name="Commit to this answer").click()
+    expect(bar_a).to_have_text("1")
+    expect(projector.locator(".pj-bar.correct")).to_have_count(0)
+    projector.get_by_role("button", name="Reveal answer").click()
+    expect(projector.locator('.pj-bar[data-choice="b"]')).to_have_class(re.compile("correct"))
+
+    # The learner presses a button; the projector's feed shows who, and the counters move.
+    learner_page.locator('.quiz-question[data-question="lesson5-delay-returns"]').get_by_role(
+        "button", name="Show me anyway"
+    ).click()
+    panel = learner_page.locator('[data-experiment="lesson5.delay"]')
+    panel.locator("input[name=seconds]").fill("1")
+    panel.get_by_role("button").click()
+    row = projector.locator(".pj-row").first
+    expect(row.locator(".pj-who")).to_have_text("Ana")
+    expect(row).to_have_attribute("data-state", "succeeded", timeout=15000)
+    expect(projector.locator('[data-counter="succeeded"] .pj-num')).to_have_text("1")
+
+
+def test_a_burst_fills_the_waiting_line_and_the_worker_drains_it(projector: Page):
+    projector.get_by_role("button", name="Start").click()
+    expect(projector.locator("#pj-worker-state")).to_have_text(re.compile("alive"))
+    # The session's worker runs 16 threads: 48 tasks of 2 s make a line that drains in steps.
+    projector.locator("#pj-burst-count").fill("48")
+    projector.locator("#pj-burst-seconds").fill("2")
+    projector.get_by_role("button", name="Send burst").click()
+    expect(projector.locator("#pj-control-status")).to_have_text("Sent 48 tasks of 2 s each.")
+    waiting = projector.locator('[data-counter="waiting"] .pj-num')
+    expect(waiting).not_to_have_text("0")
+    expect(projector.locator('[data-counter="running"] .pj-num')).not_to_have_text("0")
+    expect(projector.locator(".pj-row")).to_have_count(40)  # the feed keeps the latest 40
+    expect(projector.locator('[data-counter="succeeded"] .pj-num')).to_have_text(
+        "48", timeout=30000
+    )
+    expect(waiting).to_have_text("0")
+    expect(projector.locator("#pj-depth-now")).to_have_text("0")
+
+
+def test_a_control_that_fails_says_so_on_the_instructors_screen(projector: Page):
+    projector.get_by_role("button", name="Start").click()
+    projector.locator("#pj-pool-size").fill("0")
+    projector.get_by_role("button", name="Set", exact=True).click()
+    expect(projector.get_by_role("alert")).to_contain_text(
+        "Set did not work: The pool size must be a whole number from 1 to 128."
+    )

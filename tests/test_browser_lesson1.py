@@ -1,0 +1,92 @@
+"""A learner opens lesson 1 in Chromium, commits to each prediction and presses every button."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+
+def open_lesson(page: Page, base_url: str) -> None:
+    page.goto(base_url + "/lessons/what-is-a-task")
+    expect(page.locator("#conn")).to_have_text("live")
+
+
+def commit(page: Page, question: str, choice: str) -> None:
+    """Answer a prediction the way a learner does; the text after it then appears."""
+    card = page.locator(f"#q-{question}")
+    card.locator(f'label[data-choice="{choice}"]').click()
+    card.get_by_role("button", name="Commit to this answer").click()
+    expect(card.locator(".verdict")).to_contain_text("Right")
+    expect(page.locator(f'.after-prediction[data-after="{question}"]')).to_be_visible()
+
+
+def experiment(page: Page, name: str):
+    # The lesson's own panel, not a copy inside a question's "Prove it".
+    return page.locator(f'section.experiment[data-experiment="{name}"]:not(.prove-panel *)')
+
+
+def test_the_lesson_shows_the_real_task_and_hides_the_answer_until_you_commit(
+    page: Page, base_url: str
+):
+    open_lesson(page, base_url)
+    expect(page.locator("h1")).to_have_text("What a task is")
+    expect(page.locator(".source-path").first).to_have_text("sandbox_tasks/basics.py")
+    source = page.locator(".highlight").filter(has_text="@shared_task").first
+    expect(source).to_contain_text("def add(x: int, y: int) -> dict:")
+    expect(experiment(page, "lesson1.direct")).to_be_hidden()
+    commit(page, "lesson1-direct-call", "b")
+    expect(experiment(page, "lesson1.direct")).to_be_visible()
+    expect(experiment(page, "lesson1.delay")).to_be_hidden()
+
+
+def test_direct_runs_in_the_web_server_delay_in_the_worker_and_add_is_a_task_object(
+    page: Page, base_url: str
+):
+    open_lesson(page, base_url)
+
+    commit(page, "lesson1-direct-call", "b")
+    direct = experiment(page, "lesson1.direct")
+    direct.get_by_role("button").click()
+    outcome = direct.locator(".outcome")
+    expect(outcome).to_contain_text("add(2, 3) was an ordinary function call")
+    expect(outcome).to_contain_text("the same process that is answering your click")
+    expect(outcome).to_contain_text('"sum": 5')
+    expect(page.locator(".task")).to_have_count(0)  # nothing was sent, so no task card
+
+    commit(page, "lesson1-delay-pid", "b")
+    delay = experiment(page, "lesson1.delay")
+    delay.locator("input[name=x]").fill("40")
+    delay.locator("input[name=y]").fill("2")
+    delay.get_by_role("button").click()
+    outcome = delay.locator(".outcome")
+    expect(outcome).to_contain_text("<AsyncResult: ")
+    expect(outcome).to_contain_text("Nothing was added here")
+    web_pid = re.search(r"pid (\d+) on", outcome.locator(".show-value").inner_text()).group(1)
+    card = page.locator(".task").first
+    expect(card).to_have_attribute("data-state", "succeeded", timeout=15000)
+    for state in ("sent", "received", "started", "succeeded"):
+        expect(card.locator(f'.lifecycle [data-state="{state}"]')).to_have_class(re.compile("done"))
+    expect(card.locator(".explain")).to_contain_text("'sum': 42")
+    worker_pid = re.search(r"'pid': (\d+)", card.locator(".explain").inner_text()).group(1)
+    assert worker_pid != web_pid
+
+    commit(page, "lesson1-decorator-returns", "b")
+    inspect = experiment(page, "lesson1.inspect")
+    inspect.get_by_role("button").click()
+    transcript = inspect.locator(".outcome pre")
+    expect(transcript).to_contain_text("<@task: sandbox_tasks.basics.add of web at 0x")
+    expect(transcript).to_contain_text("<class 'celery.app.task.Task'>")
+    expect(inspect.locator(".outcome")).to_contain_text("registered that instance")
+
+
+def test_a_number_out_of_range_shows_the_servers_message(page: Page, base_url: str):
+    open_lesson(page, base_url)
+    commit(page, "lesson1-direct-call", "b")
+    direct = experiment(page, "lesson1.direct")
+    direct.locator("input[name=x]").fill("5000")
+    direct.get_by_role("button").click()
+    expect(direct.get_by_role("alert")).to_contain_text("x must be from -1000 to 1000")

@@ -1,0 +1,215 @@
+"""Lesson 2: the live connection to Redis and the workers, and Flask config read in a task."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+
+import pytest
+
+import run as site_run
+from tests.conftest import Learner, receive_until
+from tests.stack import Stack, poll
+from web import keys
+
+PASSWORD = "s3cret-broker-pw"
+
+
+def worker_pid(stack) -> int:
+    return next(p for p in stack.processes if p.name == "worker-lab").popen.pid
+
+
+def shown(body: dict) -> dict:
+    return {item["label"]: item["value"] for item in body["show"]}
+
+
+def connection(learner) -> dict:
+    status, body = learner.post("/api/experiments/lesson2.connection", {})
+    assert status == 200 and body["mode"] == "direct"
+    return body
+
+
+def test_the_connection_shows_the_broker_the_worker_its_pool_and_the_queue(learner, stack):
+    body = connection(learner)
+    show = shown(body)
+    assert show["Broker (password hidden)"] == stack.url
+    assert show["Queue this app sends to"] == "celery_lab"
+    assert isinstance(show["Messages waiting in the queue"], int)
+
+    name = f"lab@{socket.gethostname()}"
+    assert name in body["workers"]
+    pongs = show["Workers that answered celery.control.ping()"]
+    pong = next(r for r in pongs if r["worker"] == name)
+    assert pong["reply"] == {"ok": "pong"}
+    assert 0 < pong["rtt_ms"] < 1000
+
+    pool = next(
+        p
+        for p in show["Each worker's pool (celery.control.inspect().stats())"]
+        if p["worker"] == name
+    )
+    assert pool["pid"] == worker_pid(stack)
+    assert pool["concurrency"] == 16  # tests.stack starts the worker with -c 16
+    assert pool["implementation"] == "worker_pool:ResizableThreadPool"
+    assert "answered the ping through Redis" in body["explain"]
+    assert "up to 16 at once" in body["explain"]
+
+
+@pytest.fixture
+def guarded_stack():
+    """Its own Redis that requires a password, and a web server, but no worker (yet)."""
+    stack = Stack()
+    stack.url = f"redis://:{PASSWORD}@127.0.0.1:{stack.redis_port}/0"
+    stack.env["REDIS_URL"] = stack.url
+    command = site_run.redis_command(
+        site_run.find_redis_server(), stack.redis_port, stack.data_dir
+    ) + ["--requirepass", PASSWORD]
+    stack.redis_process = stack._start("redis", command)
+    client = stack.redis()
+    poll(lambda: Stack._pings(client), 10, message="the password-protected Redis to answer")
+    stack.web, stack.base_url = stack.start_web()
+    yield stack
+    stack.stop()
+    shutil.rmtree(stack.dir, ignore_errors=True)
+
+
+def test_with_no_worker_nobody_answers_tasks_wait_and_a_new_worker_answers(guarded_stack):
+    stack = guarded_stack
+    learner = Learner(stack.base_url)
+    try:
+        body = connection(learner)
+        # The broker URL carries a password; the learner sees it hidden, nowhere in clear.
+        assert shown(body)["Broker (password hidden)"] == (
+            f"redis://:***@127.0.0.1:{stack.redis_port}/0"
+        )
+        assert PASSWORD not in json.dumps(body)
+        assert body["workers"] == [] and body["queue_depth"] == 0
+        assert "No worker answered the ping" in body["explain"]
+
+        status, _ = learner.post("/api/experiments/lesson1.delay", {"x": 2, "y": 3})
+        assert status == 200
+        body = connection(learner)
+        assert body["queue_depth"] == 1
+        assert "1 message waiting" in body["explain"]
+
+        stack.start_worker()
+        body = poll(
+            lambda: (b := connection(learner))["workers"] and b,
+            30,
+            interval=0.2,
+            message="the new worker to answer the ping",
+        )
+        assert body["workers"] == [f"lab@{socket.gethostname()}"]
+        poll(
+            lambda: connection(learner)["queue_depth"] == 0,
+            30,
+            interval=0.2,
+            message="the worker to take the waiting task",
+        )
+    finally:
+        learner.close()
+
+
+@pytest.mark.parametrize("setting", ["SITE_NAME", "ROUTE_TTL_SECONDS"])
+def test_a_task_reads_the_flask_config_inside_the_worker(learner, stack, app, setting):
+    ws = learner.socket()
+    ws.send(
+        json.dumps(
+            {"action": "run", "experiment": "lesson2.config", "params": {"setting": setting}}
+        )
+    )
+    seen = receive_until(ws, lambda m: m["type"] in ("sent", "error"))
+    reply = seen[-1]
+    assert reply["type"] == "sent"
+    task_id = reply["task_id"]
+    configured = app.config[setting]
+    assert shown(reply)[f"This web process's app.config[{setting!r}]"] == repr(configured)
+
+    def finished(m: dict) -> bool:
+        return m.get("task_id") == task_id and m.get("state") in ("succeeded", "failed")
+
+    if not any(finished(m) for m in seen):
+        seen += receive_until(ws, finished)
+    done = next(m for m in seen if finished(m))
+    assert done["state"] == "succeeded" and done["fields"]["pid"] == worker_pid(stack)
+
+    ws.send(json.dumps({"action": "sync", "task_ids": [task_id]}))
+    result = receive_until(ws, lambda m: m["type"] == "snapshot")[-1]["tasks"][0]["result"]
+    assert result == {
+        "setting": setting,
+        "value": configured,
+        "app": "web",
+        "pid": worker_pid(stack),
+        "hostname": socket.gethostname(),
+    }
+
+
+def test_without_an_app_context_the_same_body_raises_flasks_real_error(learner):
+    status, body = learner.post("/api/experiments/lesson2.no_context", {"setting": "SITE_NAME"})
+    assert status == 200
+    assert body["error_raised"].startswith("RuntimeError: Working outside of application context.")
+    assert "without FlaskTask" in body["explain"]
+
+
+def learner_id(stack, learner) -> str:
+    status, body = learner.post("/api/experiments/lesson2.config", {"setting": "SITE_NAME"})
+    assert status == 200
+    return json.loads(stack.redis().get(keys.route(body["task_id"])))["learner"]
+
+
+BAD_SETTINGS = [
+    pytest.param({"setting": "SECRET_KEY"}, "Setting must be one of", id="secret-key"),
+    pytest.param({"setting": "REDIS_URL"}, "Setting must be one of", id="redis-url"),
+    pytest.param({"setting": "site_name"}, "Setting must be one of", id="wrong-case"),
+    pytest.param({"setting": ""}, "Setting must be one of", id="empty"),
+    pytest.param({"setting": 5}, "Setting must be one of", id="a-number"),
+    pytest.param({"setting": ["SITE_NAME"]}, "Setting must be one of", id="a-list"),
+    pytest.param({}, "Setting is missing", id="missing"),
+    pytest.param({"setting": "SITE_NAME", "key": "x"}, "Unknown parameter 'key'", id="extra"),
+    pytest.param("SITE_NAME", "JSON object", id="string-body"),
+]
+
+
+@pytest.mark.parametrize("experiment", ["lesson2.config", "lesson2.no_context"])
+@pytest.mark.parametrize(("body", "says"), BAD_SETTINGS)
+def test_a_bad_setting_is_a_400_that_says_why_and_nothing_is_sent(
+    stack, learner, app, experiment, body, says
+):
+    who = learner_id(stack, learner)
+    before = stack.redis().llen(keys.learner_tasks(who))
+    status, reply = learner.post(f"/api/experiments/{experiment}", body)
+    assert status == 400 and says in reply["message"]
+    assert app.config["SECRET_KEY"] not in json.dumps(reply)
+    assert stack.redis().llen(keys.learner_tasks(who)) == before
+    status, _ = learner.post(f"/api/experiments/{experiment}", {"setting": "SITE_NAME"})
+    assert status == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        pytest.param({"timeout": 60}, "takes: nothing", id="a-parameter"),
+        pytest.param([1], "JSON object", id="array-body"),
+    ],
+)
+def test_the_connection_check_takes_no_parameters(learner, body, says):
+    status, reply = learner.post("/api/experiments/lesson2.connection", body)
+    assert status == 400 and says in reply["message"]
+
+
+def test_a_bad_setting_over_the_websocket_gets_an_error_and_the_socket_stays_up(learner):
+    ws = learner.socket()
+    ws.send(
+        json.dumps(
+            {
+                "action": "run",
+                "experiment": "lesson2.config",
+                "params": {"setting": "INSTRUCTOR_TOKEN"},
+            }
+        )
+    )
+    reply = receive_until(ws, lambda m: m["type"] in ("sent", "error"))[-1]
+    assert reply["type"] == "error" and reply["field"] == "setting"
+    ws.send(json.dumps({"action": "ping"}))
+    assert receive_until(ws, lambda m: m["type"] == "pong")

@@ -1,0 +1,154 @@
+"""Lesson 5's experiments against the real worker: what each returns, and what it refuses.
+
+The stream itself (lifecycle order, countdown timing, who sees which events) is covered in
+tests/test_stream.py; these tests cover what each button tells the learner.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+
+import pytest
+
+from tests.conftest import Learner, receive_until
+from tests.stack import Stack, poll
+from web import keys
+from web.experiments.lesson5 import GET_GRACE_SECONDS
+from web.workers import queue_depth
+
+
+def events_of(ws, task_id: str) -> list[dict]:
+    messages = receive_until(
+        ws, lambda m: m.get("task_id") == task_id and m.get("state") in ("succeeded", "failed")
+    )
+    return [m for m in messages if m["type"] == "task" and m["task_id"] == task_id]
+
+
+def shown(outcome: dict) -> dict:
+    return {item["label"]: item["value"] for item in outcome.get("show", [])}
+
+
+def test_a_direct_call_says_the_web_server_ran_it_and_shows_what_it_returned(learner):
+    status, outcome = learner.post("/api/experiments/lesson5.direct", {"seconds": 1})
+    assert status == 200 and outcome["mode"] == "direct" and "task_id" not in outcome
+    assert shown(outcome)["slow_task(1) returned"] == outcome["result"]
+    assert "the web server itself" in outcome["explain"]
+
+
+def test_delay_answers_with_the_async_result_it_got_back(learner):
+    status, outcome = learner.post("/api/experiments/lesson5.delay", {"seconds": 1})
+    assert status == 200 and outcome["mode"] == "task"
+    values = shown(outcome)
+    assert values["slow_task.delay(1) returned"] == f"<AsyncResult: {outcome['task_id']}>"
+    # Asked of the real backend at once: not started yet, or a worker already has it.
+    assert values["result.state, asked at once"] in ("PENDING", "STARTED")
+    assert values["result.state, asked at once"] in outcome["explain"]
+    assert outcome["elapsed_ms"] < 1000
+
+
+def test_delay_then_get_runs_on_the_worker_and_holds_the_request_until_it_is_done(learner, stack):
+    ws = learner.socket()
+    started = time.perf_counter()
+    status, outcome = learner.post("/api/experiments/lesson5.delay_get", {"seconds": 2})
+    waited = time.perf_counter() - started
+    assert status == 200 and outcome["mode"] == "direct"
+    assert waited >= 2.0 and outcome["elapsed_ms"] >= 2000
+    worker_pid = stack.processes[1].popen.pid
+    assert outcome["result"]["pid"] == worker_pid and outcome["result"]["slept"] == 2
+    assert f"pid {worker_pid}" in outcome["explain"]
+    # The same task's events streamed to the page while the request was waiting.
+    events = events_of(ws, outcome["task_id"])
+    assert [e["state"] for e in events][-1] == "succeeded"
+    assert {"sent", "received", "started", "progress"} <= {e["state"] for e in events}
+
+
+def test_a_countdown_shows_the_call_it_made(learner):
+    status, outcome = learner.post(
+        "/api/experiments/lesson5.countdown", {"seconds": 1, "countdown": 2}
+    )
+    assert status == 200 and outcome["task_id"]
+    assert shown(outcome)["what the button called"] == "slow_task.apply_async((1,), countdown=2)"
+    assert "2 s ahead" in outcome["explain"]
+
+
+BAD_INPUT = [
+    pytest.param("lesson5.direct", {"seconds": 11}, "from 1 to 10", id="direct-too-long"),
+    pytest.param("lesson5.direct", {"seconds": "3s"}, "whole number", id="direct-text"),
+    pytest.param("lesson5.delay", {"seconds": 31}, "from 1 to 30", id="delay-too-long"),
+    pytest.param("lesson5.delay_get", {"seconds": 0}, "from 1 to 10", id="get-zero"),
+    pytest.param("lesson5.delay_get", {"seconds": 11}, "from 1 to 10", id="get-too-long"),
+    pytest.param(
+        "lesson5.delay_get", {"seconds": 1, "timeout": 0}, "Unknown parameter", id="get-own-timeout"
+    ),
+    pytest.param("lesson5.countdown", {"seconds": 1}, "Countdown is missing", id="no-countdown"),
+    pytest.param(
+        "lesson5.countdown",
+        {"seconds": 1, "countdown": -5},
+        "from 1 to 30",
+        id="negative-countdown",
+    ),
+    pytest.param(
+        "lesson5.countdown", {"seconds": 1, "countdown": 10**9}, "from 1 to 30", id="huge-countdown"
+    ),
+    pytest.param(
+        "lesson5.countdown", {"seconds": 1, "countdown": None}, "whole number", id="null-countdown"
+    ),
+]
+
+
+def learner_and_sent(stack, learner) -> tuple[str, int]:
+    # The learner's id is in their signed cookie; the site records it with every task sent.
+    _, outcome = learner.post("/api/experiments/lesson5.delay", {"seconds": 1})
+    who = json.loads(stack.redis().get(keys.route(outcome["task_id"])))["learner"]
+    return who, stack.redis().llen(keys.learner_tasks(who))
+
+
+@pytest.mark.parametrize(("name", "params", "says"), BAD_INPUT)
+def test_bad_input_is_refused_over_http_and_websocket_and_sends_nothing(
+    stack, learner, name, params, says
+):
+    who, before = learner_and_sent(stack, learner)
+    status, reply = learner.post(f"/api/experiments/{name}", params)
+    assert status == 400 and says in reply["message"]
+    ws = learner.socket()
+    ws.send(json.dumps({"action": "run", "experiment": name, "params": params, "ref": "r1"}))
+    error = receive_until(ws, lambda m: m["type"] in ("error", "sent"))[-1]
+    assert error["type"] == "error" and error["ref"] == "r1" and says in error["message"]
+    assert stack.redis().llen(keys.learner_tasks(who)) == before
+
+
+@pytest.fixture
+def stack_without_worker():
+    stack = Stack()
+    stack.start_redis()
+    stack.web, stack.base_url = stack.start_web()
+    yield stack
+    stack.stop()
+    shutil.rmtree(stack.dir, ignore_errors=True)
+
+
+def test_get_without_a_worker_times_out_and_leaves_the_task_queued(stack_without_worker):
+    stack = stack_without_worker
+    learner = Learner(stack.base_url)
+    try:
+        started = time.perf_counter()
+        status, outcome = learner.post("/api/experiments/lesson5.delay_get", {"seconds": 1})
+        waited = time.perf_counter() - started
+        limit = 1 + GET_GRACE_SECONDS
+        assert status == 200 and outcome["timed_out"] is True
+        assert waited >= limit
+        assert f".get(timeout={limit}) gave up" in outcome["explain"]
+        assert "TimeoutError" in outcome["explain"]
+        # Giving up waiting cancels nothing: the message is still in Redis for a worker.
+        assert queue_depth(stack.redis()) == 1
+        stack.start_worker(wait=False)
+        meta = f"celery-task-meta-{outcome['task_id']}"
+        poll(
+            lambda: '"SUCCESS"' in (stack.redis().get(meta) or ""),
+            30,
+            message="the queued task to run once a worker starts",
+        )
+    finally:
+        learner.close()

@@ -1,0 +1,162 @@
+"""Lesson 7: what JSON carries to the worker, what it cannot carry, and why pickle is refused."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import receive_until
+from tests.stack import poll
+from web.experiments.lesson7 import KINDS, sample
+
+# kind -> (type the worker's task received, its repr there)
+CARRIED = {
+    "int": ("int", "42"),
+    "str": ("str", "'héllo'"),
+    "list": ("list", "[1, 2, 3]"),
+    "tuple": ("list", "[1, 'two']"),
+    "dict": ("dict", "{'name': 'Ada', '1815': 'born'}"),
+    "datetime": (
+        "datetime",
+        "datetime.datetime(2024, 11, 24, 20, 30, tzinfo=datetime.timezone.utc)",
+    ),
+    "bytes": ("bytes", "b'\\x89PNG'"),
+    "Decimal": ("Decimal", "Decimal('19.99')"),
+}
+# kind -> the type name in kombu's EncodeError
+REFUSED = {
+    "set": "set",
+    "custom object": "Point",
+    "open file": "TextIOWrapper",
+    "lambda": "function",
+}
+
+
+def run(ws, experiment: str, **params) -> dict:
+    ws.send(json.dumps({"action": "run", "experiment": experiment, "params": params, "ref": "t"}))
+    return receive_until(ws, lambda m: m["type"] in ("sent", "error"))[-1]
+
+
+def events_until(ws, task_id: str, final: tuple[str, ...]) -> dict[str, dict]:
+    messages = receive_until(ws, lambda m: m.get("task_id") == task_id and m["state"] in final)
+    return {m["state"]: m for m in messages if m["type"] == "task" and m["task_id"] == task_id}
+
+
+def worker_log(stack) -> str:
+    return next(p for p in stack.processes if p.name.startswith("worker-")).log()
+
+
+def task_state(learner, task_id: str) -> dict:
+    with learner.opener.open(f"{learner.base_url}/api/tasks/{task_id}", timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_the_menu_covers_every_value_once():
+    assert set(KINDS) == set(CARRIED) | set(REFUSED)
+
+
+@pytest.mark.parametrize("kind", CARRIED)
+def test_a_value_json_can_carry_reaches_the_worker_as_this_type(learner, kind):
+    received_type, received_repr = CARRIED[kind]
+    ws = learner.socket()
+    reply = run(ws, "lesson7.value", kind=kind)
+    assert reply["type"] == "sent" and reply["queued"] is True
+    assert reply["show"][1]["label"] == "its args, as JSON on the wire"
+    json.loads(reply["show"][1]["value"])  # really JSON text
+    events = events_until(ws, reply["task_id"], ("succeeded", "failed"))
+    assert events["succeeded"]["fields"]["hostname"].startswith("lab@")
+    # What the worker's task itself reported: its event says the type; the result backend,
+    # which keeps the exact JSON, has the repr too (the event's repr of a repr is lossy).
+    assert f"'received_type': '{received_type}'" in events["succeeded"]["fields"]["result"]
+    stored = task_state(learner, reply["task_id"])
+    assert stored["state"] == "succeeded"
+    assert stored["result"] == {"received_type": received_type, "received_repr": received_repr}
+
+
+@pytest.mark.parametrize("kind", REFUSED)
+def test_a_value_json_cannot_carry_fails_in_the_web_process_and_nothing_is_queued(learner, kind):
+    ws = learner.socket()
+    reply = run(ws, "lesson7.value", kind=kind)
+    assert reply["type"] == "sent" and reply["queued"] is False
+    assert "task_id" not in reply
+    raised = reply["show"][1]
+    assert raised["label"] == "describe_argument.delay(value) raised"
+    assert raised["value"] == (
+        f"kombu.exceptions.EncodeError: Object of type {REFUSED[kind]} is not JSON serializable"
+    )
+    assert reply["explain"].startswith("Nothing was queued.")
+    # A value that can travel, sent next, is the first and only task this learner hears about.
+    follow = run(ws, "lesson7.value", kind="int")
+    messages = receive_until(
+        ws, lambda m: m.get("task_id") == follow["task_id"] and m["state"] == "succeeded"
+    )
+    assert {m["task_id"] for m in messages if m["type"] == "task"} == {follow["task_id"]}
+
+
+def test_the_open_file_is_closed_again_after_the_attempt():
+    with sample("open file") as handle:
+        assert not handle.closed
+    assert handle.closed
+
+
+def test_a_pickled_message_is_refused_by_the_worker_and_nothing_runs(learner, stack):
+    ws = learner.socket()
+    reply = run(ws, "lesson7.pickle")
+    assert reply["type"] == "sent"
+    task_id = reply["task_id"]
+    assert reply["show"][1]["value"].startswith("b'\\x80")  # pickle bytes, not JSON text
+    events = events_until(ws, task_id, ("rejected", "succeeded", "failed"))
+    refused = events["rejected"]
+    assert refused["source"] == "worker" and refused["fields"]["hostname"].startswith("lab@")
+    assert refused["fields"]["content_type"] == "application/x-python-serialize"
+    assert refused["fields"]["exception"] == (
+        "ContentDisallowed: Refusing to deserialize untrusted content of type pickle "
+        "(application/x-python-serialize)"
+    )
+    assert set(events) <= {"sent", "rejected"}
+    poll(
+        lambda: (
+            f"refused application/x-python-serialize message for task {task_id}"
+            in worker_log(stack)
+        ),
+        30,
+        message="the worker's refusal in its log",
+    )
+    assert "Refusing to deserialize untrusted content of type pickle" in worker_log(stack)
+    # The task never ran: the worker never logged it as received, and no result exists.
+    assert f"describe_argument[{task_id}] received" not in worker_log(stack)
+    assert task_state(learner, task_id)["state"] == "sent"  # PENDING: nothing was stored
+
+
+BAD_INPUT = [
+    ("lesson7.value", {"kind": "frozenset"}, "kind", "Value must be one of"),
+    ("lesson7.value", {"kind": "__import__('os')"}, "kind", "Value must be one of"),
+    ("lesson7.value", {"kind": 42}, "kind", "Value must be one of"),
+    ("lesson7.value", {"kind": {"py/object": "Point"}}, "kind", "Value must be one of"),
+    ("lesson7.value", {}, "kind", "Value is missing."),
+    ("lesson7.value", {"kind": "int", "serializer": "pickle"}, "serializer", "Unknown parameter"),
+    ("lesson7.pickle", {"value": "gASV"}, "value", "this experiment takes: nothing"),
+]
+
+
+@pytest.mark.parametrize("experiment, params, field, message", BAD_INPUT)
+def test_bad_input_is_refused_over_http_with_a_readable_message(
+    learner, experiment, params, field, message
+):
+    status, body = learner.post(f"/api/experiments/{experiment}", params)
+    assert status == 400
+    assert body["error"] == "invalid_params" and body["field"] == field
+    assert message in body["message"]
+
+
+@pytest.mark.parametrize("experiment, params, field, message", BAD_INPUT)
+def test_bad_input_over_the_websocket_gets_an_error_and_the_socket_stays_open(
+    learner, experiment, params, field, message
+):
+    ws = learner.socket()
+    reply = run(ws, experiment, **params)
+    assert reply["type"] == "error" and reply["field"] == field
+    assert message in reply["message"]
+    ws.send(json.dumps({"action": "ping"}))
+    assert receive_until(ws, lambda m: m["type"] == "pong")

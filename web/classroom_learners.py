@@ -1,0 +1,123 @@
+"""The learner's side of a class: join with a code and a nickname, follow along, leave.
+
+A learner sees only their own class membership: no other learner's nickname, answer or task.
+Their answers reach the class's tallies through the quiz's ``answer_recorded`` signal.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, jsonify, render_template, request, session, url_for
+from redis.exceptions import RedisError
+
+from . import classroom, signals
+from .classroom import ClassroomError
+from .learners import current_learner
+from .lessons import get_library
+from .projector import get_projector
+from .store import get_redis
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("class_learners", __name__)
+
+
+def _join(code_raw: object, nickname_raw: object) -> dict:
+    code = classroom.clean_code(code_raw)
+    classroom.join(get_redis(), code, current_learner(), nickname_raw)
+    session["classroom"] = code
+    get_projector().notify(code, "members")
+    return _me()
+
+
+def _me() -> dict:
+    info = classroom.class_of(get_redis(), current_learner())
+    if info is None:
+        session.pop("classroom", None)
+        return {"in_class": False}
+    lesson = get_library().get(info["lesson"] or "")
+    return {
+        "in_class": True,
+        "code": info["code"],
+        "nickname": info["nickname"],
+        "lesson": lesson.slug if lesson else None,
+        "title": f"{lesson.number}. {lesson.title}" if lesson else None,
+        "url": url_for("pages.lesson", slug=lesson.slug) if lesson else None,
+    }
+
+
+@bp.get("/join")
+@bp.get("/join/<code>")
+def join_page(code: str = ""):
+    me = _me()
+    return render_template("classroom/join.html", code=code.upper()[:12], me=me, error=None)
+
+
+@bp.post("/join")
+def join_form():
+    try:
+        me = _join(request.form.get("code"), request.form.get("nickname"))
+    except ClassroomError as exc:
+        return render_template(
+            "classroom/join.html",
+            code=str(request.form.get("code", ""))[:12],
+            nickname=str(request.form.get("nickname", ""))[:40],
+            me={"in_class": False},
+            error=str(exc),
+        ), exc.status
+    return render_template("classroom/join.html", code=me["code"], me=me, error=None)
+
+
+@bp.post("/api/classroom/join")
+def join_api():
+    body = request.get_json(silent=True, force=True) if request.data else {}
+    if not isinstance(body, dict):
+        raise ClassroomError('Send {"code": "K7QX4", "nickname": "Ana"}.', "bad_json")
+    return jsonify(_join(body.get("code"), body.get("nickname")))
+
+
+@bp.post("/api/classroom/leave")
+def leave():
+    db = get_redis()
+    info = classroom.class_of(db, current_learner())
+    classroom.leave(db, current_learner())
+    session.pop("classroom", None)
+    if info:
+        get_projector().notify(info["code"], "members")
+    return jsonify({"in_class": False})
+
+
+@bp.get("/api/classroom/me")
+def me():
+    return jsonify(_me())
+
+
+@bp.errorhandler(ClassroomError)
+def known_error(exc: ClassroomError):
+    return jsonify(exc.as_dict()), exc.status
+
+
+@bp.errorhandler(RedisError)
+def redis_down(exc):
+    return jsonify(error="redis_down", message="The site's database did not answer."), 503
+
+
+def on_answer(sender, learner: str, question: str, choice: str | None = None, **_) -> None:
+    """Count a learner's answer in their class's live tally (the quiz has stored it)."""
+    try:
+        db = get_redis()
+        info = classroom.class_of(db, learner)
+        if info is None:
+            return
+        classroom.record_answer(db, info["code"], learner, question, choice)
+    except RedisError as exc:
+        # The learner's own answer is stored; only the class tally misses it. Say so in the log.
+        log.warning("could not count an answer in the class tally: %s", exc)
+        return
+    get_projector().notify(info["code"], "tally", question=question)
+
+
+def init_app() -> None:
+    # A module-level function: blinker holds it (weakly) for the process, connected once.
+    signals.answer_recorded.connect(on_answer)

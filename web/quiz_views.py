@@ -1,0 +1,122 @@
+"""The quiz and progress pages, and the JSON endpoints that grade answers and keep progress.
+
+    GET  /quiz                   the myth busters, each with "Prove it" once answered
+    GET  /progress               lessons read, predictions made, quiz score, reset
+    POST /api/answers            {"question": id, "answer": key} or {"question": id, "skip": true}
+    GET  /api/progress           the learner's progress (the home page's course map reads it)
+    POST /api/progress/read      {"lesson": slug}: the learner reached the end of that lesson
+    POST /api/progress/reset     forget this learner's answers and reads
+
+Nothing sent before a question is answered carries its key: pages show prompts and choices
+only, and a question's ``reveal`` and ``answer`` leave the server in the answer's response.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, get_template_attribute, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from . import progress, quiz
+from .learners import current_learner
+from .lessons import get_library
+from .questions import Question, get_bank
+from .store import get_redis
+
+bp = Blueprint("quiz", __name__)
+
+
+class LessonQuiz:
+    """What a page template needs about questions; asks Redis only if a template does."""
+
+    def __init__(self):
+        self._answers: dict[str, dict] | None = None
+
+    def question(self, qid: str) -> Question | None:
+        return get_bank().get(qid)
+
+    def graded(self, qid: str) -> dict | None:
+        """The learner's graded response to ``qid``, or None while it is unanswered."""
+        if self._answers is None:
+            self._answers = quiz.answers(get_redis(), current_learner())
+        question, record = self.question(qid), self._answers.get(qid)
+        return quiz.graded(question, record) if question and record else None
+
+    def locks(self, qid: str) -> bool:
+        """True while the text after this prediction stays hidden (it exists, unanswered)."""
+        return self.question(qid) is not None and self.graded(qid) is None
+
+
+@bp.app_context_processor
+def inject_quiz() -> dict:
+    return {"quiz": LessonQuiz()}
+
+
+def _error(code: str, message: str, status: int = 400):
+    return jsonify(error=code, message=message), status
+
+
+@bp.get("/quiz")
+def quiz_page():
+    bank = get_bank()
+    myths = bank.myths()
+    return render_template(
+        "quiz.html", myths=myths, proofs={q.id: bank.prove_experiment(q) for q in myths}
+    )
+
+
+@bp.get("/progress")
+def progress_page():
+    mine = progress.summary(get_redis(), current_learner(), get_library().all(), get_bank())
+    return render_template("progress.html", progress=mine)
+
+
+@bp.post("/api/answers")
+def answer():
+    bank = get_bank()
+    try:
+        submission = quiz.parse(request.get_data(), bank)
+        record = quiz.submit(get_redis(), current_learner(), submission)
+    except quiz.AnswerError as exc:
+        return jsonify(exc.as_dict()), 400
+    question = submission.question
+    result = quiz.graded(question, record)
+    # The words come from the same template macro that draws an answered question on a page.
+    result["html"] = str(get_template_attribute("prediction.html", "verdict")(question, result))
+    return jsonify(result)
+
+
+@bp.get("/api/progress")
+def progress_json():
+    mine = progress.summary(get_redis(), current_learner(), get_library().all(), get_bank())
+    return jsonify(mine)
+
+
+@bp.post("/api/progress/read")
+def mark_read():
+    try:
+        body = json.loads(request.get_data())
+    except ValueError:
+        return _error("bad_json", "The request body is not valid JSON.")
+    slug = body.get("lesson") if isinstance(body, dict) else None
+    if not isinstance(body, dict) or set(body) != {"lesson"}:
+        return _error("bad_body", 'Send a JSON object like {"lesson": "delay-vs-direct-call"}.')
+    if not isinstance(slug, str) or get_library().get(slug) is None:
+        return _error("unknown_lesson", f"There is no lesson {str(slug)[:60]!r}.")
+    progress.mark_read(get_redis(), current_learner(), slug)
+    return jsonify(lesson=slug, read=True)
+
+
+@bp.post("/api/progress/reset")
+def reset():
+    progress.reset(get_redis(), current_learner())
+    return jsonify(reset=True)
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    # JSON for the API (a body over the size limit is a 413 here), the usual page otherwise.
+    if request.path.startswith("/api/"):
+        return _error(exc.name.lower().replace(" ", "_"), exc.description, exc.code)
+    return exc
