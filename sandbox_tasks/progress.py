@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+
 from celery import Task
+from kombu.exceptions import OperationalError
+
+logger = logging.getLogger(__name__)
 
 
 def report_progress(task: Task, current: int, total: int) -> None:
@@ -13,4 +18,9 @@ def report_progress(task: Task, current: int, total: int) -> None:
     """
     if task.request.called_directly:
         return
-    task.send_event("task-progress", current=current, total=total)
+    try:
+        task.send_event("task-progress", current=current, total=total)
+    except (OperationalError, OSError) as exc:
+        # A progress report is a courtesy: if the broker is away (Redis restarting), the task
+        # goes on and its result still lands once Redis is back.
+        logger.warning("progress report for %s lost: %s", task.request.id, exc)

@@ -13,9 +13,9 @@ REFUSED_EVENT = "task-refused"
 
 
 @shared_task
-def describe_argument(value) -> dict:
+def describe_argument(value) -> str:
     """Say what this worker received: the type and repr of ``value`` after decoding."""
-    return {"received_type": type(value).__name__, "received_repr": repr(value)}
+    return f"{type(value).__name__}: {value!r}"
 
 
 # Why a signal handler lives here: a worker that refuses a message's content type (pickle,

@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import urllib.request
 from pathlib import Path
 
@@ -109,9 +110,11 @@ class Learner:
 def receive_until(ws, predicate, timeout: float = 30) -> list[dict]:
     """Collect messages from ``ws`` until one satisfies ``predicate``; return them all."""
     seen = []
+    deadline = time.monotonic() + timeout
 
     def one():
-        ws.settimeout(max(0.1, timeout))
+        # Each read waits only for what is left: a server ping must not restart the clock.
+        ws.settimeout(max(0.1, deadline - time.monotonic()))
         message = json.loads(ws.recv())
         seen.append(message)
         return predicate(message)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 
 import pytest
 import websocket
@@ -16,7 +17,7 @@ import websocket
 from tests.classroom_people import Instructor, fetch, join, press
 from tests.conftest import Learner, receive_until
 from tests.stack import poll
-from web import keys
+from web import keys, signals
 
 
 @pytest.fixture
@@ -234,9 +235,10 @@ def test_a_learners_task_shows_on_the_projector_with_their_nickname(stack, code,
         )
         events = [e for m in seen if m["type"] == "class-tasks" for e in m["events"]]
         assert {e["who"] for e in events} == {"Ana"}
-        assert [e["state"] for e in events if e["state"] != "progress"] == [
-            "sent",
+        # Each state once (events from the web and the worker may arrive in either order).
+        assert sorted(e["state"] for e in events if e["state"] != "progress") == [
             "received",
+            "sent",
             "started",
             "succeeded",
         ]
@@ -417,6 +419,47 @@ def test_two_web_processes_count_each_event_once_and_share_class_changes(stack, 
         watcher.close()
 
 
+def test_an_answer_recorded_in_any_web_process_moves_the_projectors_tally(
+    stack, app, code, instructor
+):
+    # The quiz announces a stored answer with signals.answer_recorded; here an in-process app
+    # plays that web process, and the projector is served by the session's gunicorn.
+    ana = Learner(stack.base_url)
+    try:
+        join(ana, code, "Ana")
+        (learner_id,) = stack.redis().hkeys(keys.classroom(code, "members"))
+        projector = instructor.projector(code)
+        with app.test_request_context():
+            signals.answer_recorded.send(
+                app,
+                learner=learner_id,
+                question="lesson5-direct-wait",
+                kind="prediction",
+                choice="c",
+                correct=False,
+                at=time.time(),
+            )
+        pushed = projector_until(projector, lambda m: m["type"] == "tally")[-1]["question"]
+        assert (pushed["id"], pushed["tally"]["counts"], pushed["answer"]) == (
+            "lesson5-direct-wait",
+            {"a": 0, "b": 0, "c": 1},
+            None,
+        )
+        with app.test_request_context():  # someone in no class: no tally moves
+            signals.answer_recorded.send(
+                app,
+                learner="0" * 32,
+                question="lesson5-direct-wait",
+                kind="prediction",
+                choice="a",
+                correct=False,
+                at=time.time(),
+            )
+        assert stack.redis().hlen(keys.classroom(code, "answers:lesson5-direct-wait")) == 1
+    finally:
+        ana.close()
+
+
 def test_a_learners_answer_moves_the_class_tally(stack, code, instructor):
     ana = Learner(stack.base_url)
     try:
@@ -424,7 +467,9 @@ def test_a_learners_answer_moves_the_class_tally(stack, code, instructor):
         projector = instructor.projector(code)
         status, reply = ana.post("/api/answers", {"question": "lesson5-direct-wait", "answer": "a"})
         assert status == 200, reply
-        pushed = projector_until(projector, lambda m: m["type"] == "tally")[-1]["question"]
+        pushed = projector_until(projector, lambda m: m["type"] == "tally", timeout=10)[-1][
+            "question"
+        ]
         assert pushed["id"] == "lesson5-direct-wait"
         assert pushed["tally"]["counts"]["a"] == 1 and pushed["tally"]["total"] == 1
         assert pushed["answer"] is None  # not revealed yet

@@ -11,14 +11,32 @@ from tests.stack import poll
 from web.experiments.lesson6 import group_by_module, module_table
 
 
-def run(ws, experiment: str, **params) -> dict:
-    ws.send(json.dumps({"action": "run", "experiment": experiment, "params": params, "ref": "t"}))
-    return receive_until(ws, lambda m: m["type"] in ("sent", "error"))[-1]
+class Page:
+    """One learner's websocket that keeps every message: a fast task's events can arrive
+    before the reply to the button press, and must not be thrown away with it."""
 
+    def __init__(self, ws):
+        self.ws = ws
+        self.seen: list[dict] = []
 
-def events_until(ws, task_id: str, final: tuple[str, ...]) -> dict[str, dict]:
-    messages = receive_until(ws, lambda m: m.get("task_id") == task_id and m["state"] in final)
-    return {m["state"]: m for m in messages if m["type"] == "task" and m["task_id"] == task_id}
+    def run(self, experiment: str, **params) -> dict:
+        message = {"action": "run", "experiment": experiment, "params": params, "ref": "t"}
+        self.ws.send(json.dumps(message))
+        self.seen += receive_until(self.ws, lambda m: m["type"] in ("sent", "error"))
+        return self.seen[-1]
+
+    def events(self, task_id: str, final: tuple[str, ...]) -> dict[str, dict]:
+        """Every event of ``task_id`` until one in ``final``, by state."""
+
+        def mine(m: dict) -> bool:
+            return m["type"] == "task" and m["task_id"] == task_id
+
+        if not any(mine(m) and m["state"] in final for m in self.seen):
+            self.seen += receive_until(self.ws, lambda m: mine(m) and m["state"] in final)
+        return {m["state"]: m for m in self.seen if mine(m)}
+
+    def task_ids(self) -> set[str]:
+        return {m["task_id"] for m in self.seen if m["type"] == "task"}
 
 
 def worker_log(stack) -> str:
@@ -61,11 +79,11 @@ def test_the_running_worker_lists_its_registered_tasks_by_module(learner):
 
 
 def test_a_registered_name_sent_by_name_alone_runs_on_the_worker(learner):
-    ws = learner.socket()
-    reply = run(ws, "lesson6.unknown", name="sandbox_tasks.basics.add")
+    page = Page(learner.socket())
+    reply = page.run("lesson6.unknown", name="sandbox_tasks.basics.add")
     assert reply["type"] == "sent"
     assert reply["show"][0]["value"] == "celery.send_task('sandbox_tasks.basics.add', args=(2, 3))"
-    events = events_until(ws, reply["task_id"], ("succeeded", "failed"))
+    events = page.events(reply["task_id"], ("succeeded", "failed"))
     assert {"received", "started", "succeeded"} <= set(events)  # task-sent may come late
     assert "'sum': 5" in events["succeeded"]["fields"]["result"]
 
@@ -76,11 +94,11 @@ def test_a_registered_name_sent_by_name_alone_runs_on_the_worker(learner):
 def test_the_worker_discards_a_name_it_never_registered_and_reports_not_registered(
     learner, stack, name
 ):
-    ws = learner.socket()
-    reply = run(ws, "lesson6.unknown", name=name)
+    page = Page(learner.socket())
+    reply = page.run("lesson6.unknown", name=name)
     assert reply["type"] == "sent", "send_task queues any name: the web process checks nothing"
     task_id = reply["task_id"]
-    events = events_until(ws, task_id, ("succeeded", "failed"))
+    events = page.events(task_id, ("succeeded", "failed"))
     failed = events["failed"]
     assert failed["source"] == "worker" and failed["fields"]["hostname"].startswith("lab@")
     assert failed["fields"]["exception"] == f"NotRegistered({name!r})"
@@ -151,9 +169,9 @@ def test_bad_input_is_refused_over_http_with_a_readable_message(
 def test_bad_input_over_the_websocket_gets_an_error_and_the_socket_stays_open(
     learner, experiment, params, field, message
 ):
-    ws = learner.socket()
-    reply = run(ws, experiment, **params)
+    page = Page(learner.socket())
+    reply = page.run(experiment, **params)
     assert reply["type"] == "error" and reply["field"] == field
     assert message in reply["message"]
-    ws.send(json.dumps({"action": "ping"}))
-    assert receive_until(ws, lambda m: m["type"] == "pong")
+    page.ws.send(json.dumps({"action": "ping"}))
+    assert receive_until(page.ws, lambda m: m["type"] == "pong")

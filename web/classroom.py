@@ -125,6 +125,11 @@ def require(db: redis.Redis, code: str, open_only: bool = False) -> dict:
     return info
 
 
+def find(db: redis.Redis, raw_code: object, open_only: bool = False) -> dict:
+    """The class a code (as typed or as in a URL) names, or a ClassroomError saying why not."""
+    return require(db, clean_code(raw_code), open_only=open_only)
+
+
 def recent(db: redis.Redis, limit: int = 20) -> list[dict]:
     codes = db.zrevrange(keys.classes(), 0, limit - 1)
     return [info for info in (get(db, c) for c in codes) if info is not None]

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, jsonify, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    has_app_context,
+    jsonify,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from redis.exceptions import RedisError
 
 from . import classroom, signals
@@ -105,6 +113,8 @@ def redis_down(exc):
 
 def on_answer(sender, learner: str, question: str, choice: str | None = None, **_) -> None:
     """Count a learner's answer in their class's live tally (the quiz has stored it)."""
+    if not has_app_context():
+        return  # sent outside a request (a script): there is no site to count it in
     try:
         db = get_redis()
         info = classroom.class_of(db, learner)

@@ -10,6 +10,7 @@ import time
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from . import keys
 from .learners import current_learner
@@ -57,6 +58,20 @@ def limit_writes():
     return None
 
 
+def api_error(exc: HTTPException):
+    """Answer an /api/ request's error in JSON, whichever blueprint it reached (or none)."""
+    if not request.path.startswith("/api/"):
+        return exc
+    return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code
+
+
+def too_deeply_nested(_exc: RecursionError):
+    # json.loads gives up on deeply nested input with RecursionError, which is no ValueError.
+    return jsonify(error="bad_json", message="That JSON is nested too deeply to read."), 400
+
+
 def init_app(app: Flask) -> None:
     app.before_request(check_origin)
     app.before_request(limit_writes)
+    app.register_error_handler(HTTPException, api_error)
+    app.register_error_handler(RecursionError, too_deeply_nested)

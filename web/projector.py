@@ -15,6 +15,26 @@ The worker panel is sampled every half second by one web process at a time (a SE
 tick's key elects it): queue depth into a Redis list (the live chart), and every 2 s what the
 workers say about themselves (``inspect``), kept as JSON. Every process pushes both to its
 screens, so the chart is the same on every projector, and survives a restart of the site.
+
+Messages on the projector socket (``/classroom/<code>/ws``, instructor only), one JSON object
+per frame, always with ``type``:
+
+- ``hello``: the whole picture on connect (web/projection.py ``snapshot``): ``class``,
+  ``members`` (nicknames), ``counters``, ``events`` (recent), ``questions`` (with tallies; the
+  ``answer`` only once revealed), ``lessons``, ``workers`` (``panel`` and ``depth`` history).
+- ``class-tasks``: ``{"events": [{task_id, who, experiment, task, state, at, progress?,
+  eta?, error?}], "counters": {...}}`` as the class's task events arrive.
+- ``counters``: ``{"counters": {sent, waiting, reserved, running, retrying, succeeded, failed,
+  retried, purged}}`` when they changed (checked every half second).
+- ``workers``: ``{"depth": [time, n], "panel"?: {at, workers: [{worker, pool, concurrency,
+  active, reserved, scheduled, consuming, ...}], error?}}`` every half second.
+- ``tally``: ``{"question": {...}}``; ``members``: ``{"members": [nicknames]}``; ``class``:
+  ``{"class": {...}}`` (lesson or status changed); ``control``: ``{"message": "..."}``.
+- ``pong`` and ``error``, as on the learners' socket. The socket takes ``{"action": "ping"}``
+  and ``{"action": "snapshot"}``; controls are HTTP POSTs (web/classroom_api.py).
+
+A learner in a class gets ``{"type": "classroom", "what": "lesson"|"closed", "code", "lesson",
+"title", "url"}`` on their own socket when the instructor moves or closes the class.
 """
 
 from __future__ import annotations
@@ -167,6 +187,8 @@ class Projector:
             return
         if what == "members":
             self._nicknames.pop(code, None)
+        if what == "control" and self.screen_count():
+            self._inspect_soon()  # show the worker's new state now, not at the next 2 s tick
         if self.on_notice is None:
             return
         with self.app.app_context():
@@ -215,11 +237,8 @@ class Projector:
             pipe.ltrim(keys.workers_depth(), -DEPTH_SAMPLES, -1)
             pipe.expire(keys.workers_depth(), 3600)
             pipe.execute()
-            if tick % INSPECT_EVERY == 0 and not self._inspecting.is_set():
-                self._inspecting.set()
-                threading.Thread(
-                    target=self._inspect, name="classroom-inspect", daemon=True
-                ).start()
+            if tick % INSPECT_EVERY == 0:
+                self._inspect_soon()
         latest = self.db.lindex(keys.workers_depth(), -1)
         panel = self.db.get(keys.workers_panel())
         message = {"type": "workers", "depth": json.loads(latest) if latest else None}
@@ -234,6 +253,11 @@ class Projector:
             if counters != last.get(code):
                 last[code] = counters
                 self.send(code, {"type": "counters", "counters": counters})
+
+    def _inspect_soon(self) -> None:
+        if not self._inspecting.is_set():
+            self._inspecting.set()
+            threading.Thread(target=self._inspect, name="classroom-inspect", daemon=True).start()
 
     def _inspect(self) -> None:
         try:

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, get_template_attribute, jsonify, render_template, request
+from flask import Blueprint, current_app, get_template_attribute, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from . import progress, quiz
+from . import progress, quiz, signals
 from .learners import current_learner
 from .lessons import get_library
 from .questions import Question, get_bank
@@ -81,6 +81,16 @@ def answer():
     except quiz.AnswerError as exc:
         return jsonify(exc.as_dict()), 400
     question = submission.question
+    # Listeners (a classroom's live tallies) hear about every stored answer.
+    signals.answer_recorded.send(
+        current_app._get_current_object(),
+        learner=record["learner"],
+        question=question.id,
+        kind=question.kind,
+        choice=record["answer"],
+        correct=record["correct"],
+        at=record["time"],
+    )
     result = quiz.graded(question, record)
     # The words come from the same template macro that draws an answered question on a page.
     result["html"] = str(get_template_attribute("prediction.html", "verdict")(question, result))

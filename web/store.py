@@ -11,6 +11,9 @@ def init_app(app: Flask) -> None:
     app.extensions["redis"] = redis.Redis.from_url(
         app.config["REDIS_URL"],
         decode_responses=True,
+        # One connection per request in flight: gunicorn runs up to 512 threads, and redis-py's
+        # default cap (100) refused learners when 200 pressed a button at once.
+        max_connections=1024,
         socket_connect_timeout=2,
         socket_timeout=5,
         health_check_interval=30,

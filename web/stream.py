@@ -184,6 +184,13 @@ class EventHub:
         pipe.expire(keys.learner_tasks(route["learner"]), ttl)
         pipe.execute()
 
+    def forget_route(self, task_id: str, learner: str) -> None:
+        """Undo ``remember_route`` for a task that was never sent (its send raised)."""
+        pipe = self.redis.pipeline()
+        pipe.delete(keys.route(task_id))
+        pipe.lrem(keys.learner_tasks(learner), 1, task_id)
+        pipe.execute()
+
     def _route_for(self, task_id: str) -> dict | None:
         if task_id in self._routes:
             return self._routes[task_id]

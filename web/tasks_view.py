@@ -11,7 +11,7 @@ import json
 from celery.result import AsyncResult
 from flask import current_app
 
-from . import keys
+from . import keys, protocol
 from .store import get_redis
 
 # Celery's result states, in the browser's vocabulary (see protocol.STATES).
@@ -53,7 +53,9 @@ def states(task_ids: list[str]) -> list[dict]:
         state = result.state
         entry = {"task_id": task_id, "state": _STATE.get(state, state.lower())}
         if state == "SUCCESS":
-            entry["result"] = result.result
+            # Round-trip through the protocol's encoder: a result kombu decoded into bytes or
+            # a Decimal must still become valid JSON for the browser.
+            entry["result"] = json.loads(protocol.dumps(result.result))
         elif state == "FAILURE":
             entry["error"] = repr(result.result)
         tasks.append(entry)

@@ -115,5 +115,6 @@ def registered(celery: Celery, timeout: float = 0.5) -> dict[str, list[str]]:
 def consuming(celery: Celery, queue: str = config.QUEUE, timeout: float = 0.5) -> dict[str, bool]:
     """Whether each worker takes tasks from ``queue`` now (False while it is paused)."""
     answers = _inspect(celery, "active_queues", timeout)
-    return {name: any(q.get("name") == queue for q in queues or [])
-            for name, queues in answers.items()}
+    return {
+        name: any(q.get("name") == queue for q in queues or []) for name, queues in answers.items()
+    }

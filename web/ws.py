@@ -82,8 +82,10 @@ def socket(ws):
             raw = ws.receive()
             if raw is None:
                 continue
+            message = None
             try:
-                reply = handle(protocol.parse_action(raw, limit), learner)
+                message = protocol.parse_action(raw, limit)
+                reply = handle(message, learner)
             except protocol.ProtocolError as exc:
                 reply = protocol.error(exc.code, str(exc))
             except RecursionError:
@@ -95,6 +97,8 @@ def socket(ws):
                 reply = protocol.error(
                     "broker_unavailable", "The site cannot reach Redis right now; try again."
                 )
+                if isinstance(message.get("ref"), str):
+                    reply["ref"] = message["ref"][:64]
             conn.send(reply)
     except ConnectionClosed:
         pass

@@ -7,6 +7,7 @@ send code, task names or serialized bytes.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,7 +48,9 @@ class IntParam:
 
     def clean(self, raw: Any) -> int:
         # bool is an int in Python; a learner who sends true meant something else.
-        if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+        # ASCII digits only, and not too many: str.isdigit() says yes to "²", which int() cannot
+        # read, and int() refuses more than 4300 digits.
+        if isinstance(raw, str) and re.fullmatch(r"-?[0-9]{1,18}", raw.strip()):
             raw = int(raw.strip())
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise ExperimentError(
@@ -156,7 +159,14 @@ class Lab:
                 "task_name": task.name,
             },
         )
-        task.apply_async(args=args, kwargs=kwargs or {}, task_id=task_id, **options)
+        queued = False
+        try:
+            task.apply_async(args=args, kwargs=kwargs or {}, task_id=task_id, **options)
+            queued = True
+        finally:
+            if not queued:
+                # The send raised (an EncodeError in lesson 7, a broker outage): no route left.
+                hub.forget_route(task_id, self.learner)
         self.sent.append(task_id)
         return task_id
 

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,8 +131,9 @@ def send_by_name(params: dict, lab) -> dict:
             "checks nothing, so the message is queued whatever the name. The worker looks the "
             "name up in its own registry. If it is there, the card runs to succeeded. If not, "
             'the worker logs "Received unregistered task of type ...", discards the message '
-            "without running anything, stores a NotRegistered failure in the result backend and "
-            "sends task-failed: the card jumps from sent straight to failed."
+            "without running anything, stores a NotRegistered failure in the result backend "
+            "and sends task-failed: the card goes from sent to failed with no received or "
+            "started event."
         ),
     }
 
@@ -189,6 +191,15 @@ IMPORT_APP = (
     "sorted(n for n in app.celery.tasks if not n.startswith('celery.')))"
 )
 LAYOUT_TIMEOUT = 20.0
+# Each run starts a Python process (~0.15 s of CPU): a class pressing at once queues for a few
+# slots per web process instead of starting a hundred interpreters on two cores.
+LAYOUT_SLOTS = 2
+
+
+def _layout_slots() -> threading.BoundedSemaphore:
+    return current_app.extensions.setdefault(
+        "lesson6_layout_slots", threading.BoundedSemaphore(LAYOUT_SLOTS)
+    )
 
 
 def run_layout(files: dict[str, str]) -> tuple[int, str]:
@@ -214,6 +225,13 @@ def run_layout(files: dict[str, str]) -> tuple[int, str]:
 def try_layout(params: dict, lab) -> dict:
     files = LAYOUTS[params["layout"]]
     shown = [{"label": name, "value": text, "format": "code"} for name, text in files.items()]
+    slots = _layout_slots()
+    if not slots.acquire(timeout=LAYOUT_TIMEOUT):
+        return {
+            "show": shown,
+            "explain": "Too many of these are running right now: the "
+            "machine is busy. Try again in a moment.",
+        }
     try:
         returncode, output = run_layout(files)
     except subprocess.TimeoutExpired:
@@ -222,6 +240,8 @@ def try_layout(params: dict, lab) -> dict:
             "explain": f"Python did not finish within {LAYOUT_TIMEOUT:g} s: "
             "the machine is too busy. Try again in a moment.",
         }
+    finally:
+        slots.release()
     shown.append(
         {
             "label": f"python -c 'import app' exited with {returncode}",

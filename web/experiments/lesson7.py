@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -80,6 +81,23 @@ def args_as_json(value) -> str:
     return text
 
 
+# How long the page waits for the worker's report before leaving it to the task card.
+REPORT_WAIT_SECONDS = 10.0
+
+
+def worker_report(task_id: str, wait: float = REPORT_WAIT_SECONDS) -> str | None:
+    """The task's own answer, read from the result backend; None if it has not come yet."""
+    result = describe_argument.AsyncResult(task_id)
+    deadline = time.monotonic() + wait
+    # The task takes milliseconds; a bounded poll of the backend keeps a missing worker from
+    # holding this request for longer than the wait.
+    while time.monotonic() < deadline:
+        if result.ready():
+            return result.result if result.successful() else None
+        time.sleep(0.02)
+    return None
+
+
 def send_value(params: dict, lab) -> dict:
     kind = params["kind"]
     with sample(kind) as value:
@@ -101,8 +119,21 @@ def send_value(params: dict, lab) -> dict:
                 "format": "code",
             }
         )
-    explain = f"{NOTES[kind]} The card on the right shows what the worker's task received."
-    return {"task_id": task_id, "queued": True, "show": show, "explain": explain}
+    report = worker_report(task_id)
+    if report is None:
+        explain = (
+            f"{NOTES[kind]} The worker has not answered within "
+            f"{REPORT_WAIT_SECONDS:g} s; its card on the right will show it when it does."
+        )
+        return {"task_id": task_id, "queued": True, "show": show, "explain": explain}
+    show.append({"label": "what the worker's task received", "value": report, "format": "code"})
+    return {
+        "task_id": task_id,
+        "queued": True,
+        "received": report,
+        "show": show,
+        "explain": NOTES[kind],
+    }
 
 
 def _refused(type_name: str) -> str:
@@ -148,7 +179,9 @@ EXPERIMENTS = (
         "describe_argument.delay(value)",
         send_value,
         params=(ChoiceParam("kind", "Value", KINDS, "tuple"),),
-        help="The server builds the value you pick and sends it as the task's only argument.",
+        mode="direct",
+        help="The server builds the value you pick, sends it as the task's only argument and "
+        "shows what the worker's task reports back.",
     ),
     Experiment(
         "lesson7.pickle",

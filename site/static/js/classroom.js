@@ -8,7 +8,7 @@
                   "failed", "rejected", "revoked"];
   const RANK = Object.fromEntries(STATES.map((s, i) => [s, i]));
   const FINAL = new Set(["succeeded", "failed", "rejected", "revoked"]);
-  const STATE_WORDS = {sent: "waiting in queue", purged: "purged", received: "taken by worker",
+  const STATE_WORDS = {sent: "in queue", purged: "purged", received: "taken",
                        started: "running", progress: "running", retry: "retrying",
                        succeeded: "succeeded", failed: "failed", rejected: "rejected",
                        revoked: "revoked"};
@@ -61,7 +61,8 @@
   // ---- the projector ----------------------------------------------------------------------
   const code = root.dataset.code;
   const api = (action) => `/api/classroom/${code}/${action}`;
-  const state = {questions: new Map(), selected: null, lesson: null, panel: null, depth: [], rows: new Map()};
+  const state = {questions: new Map(), selected: null, lesson: null, panel: null, depth: [],
+                 rows: new Map(), gone: new Set()};
   const $ = (id) => document.getElementById(id);
   const connBadge = $("conn");
   const status = $("pj-control-status");
@@ -112,6 +113,7 @@
   // -- the task feed: one row per task, updated in place as its events arrive
   function onTaskEvent(e) {
     let row = state.rows.get(e.task_id);
+    if (!row && state.gone.has(e.task_id)) return;  // scrolled off: newer tasks took its place
     if (!row) {
       row = {el: el("li", {class: "pj-row", "data-task-id": e.task_id}), state: null};
       row.el.append(el("time", {class: "pj-when"}, clock(e.at)), el("span", {class: "pj-who"}, e.who),
@@ -123,6 +125,8 @@
         const [oldest] = state.rows.keys();
         state.rows.get(oldest).el.remove();
         state.rows.delete(oldest);
+        state.gone.add(oldest);
+        if (state.gone.size > 5000) state.gone.delete(state.gone.values().next().value);
       }
     }
     const forward = row.state === null || (!FINAL.has(row.state) &&
@@ -231,16 +235,17 @@
   }
 
   function drawWorkers(panel) {
-    const body = $("pj-workers").querySelector("tbody");
+    const list = $("pj-workers");
     const pill = $("pj-worker-state");
     if (!panel) return;
     const workers = panel.workers || [];
-    body.replaceChildren(...workers.map((w) => {
-      const tr = el("tr", {"data-worker": w.worker});
-      tr.append(el("td", {}, w.worker), el("td", {}, `${w.pool} × ${w.concurrency}`),
-                el("td", {}, String(w.active)), el("td", {}, String((w.reserved || 0))),
-                el("td", {class: w.consuming === false ? "paused" : ""}, w.consuming === false ? "PAUSED" : "yes"));
-      return tr;
+    list.replaceChildren(...workers.map((w) => {
+      const li = el("li", {"data-worker": w.worker});
+      const paused = w.consuming === false;
+      li.append(el("strong", {}, w.worker), el("span", {}, `${w.pool} × ${w.concurrency}`),
+                el("span", {}, `running ${w.active}`), el("span", {}, `held ${(w.reserved || 0) + (w.scheduled || 0)}`),
+                el("span", {class: paused ? "paused" : "taking"}, paused ? "PAUSED" : "taking tasks"));
+      return li;
     }));
     if (panel.error || !workers.length) {
       pill.textContent = panel.error ? "cannot ask" : "no worker answered";

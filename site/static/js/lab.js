@@ -228,10 +228,16 @@
     const origin = t.events.sent ? t.events.sent.timestamp : null;
     for (const li of card.querySelectorAll(".lifecycle li")) {
       const s = li.dataset.state;
-      const ev = s === "succeeded" ? (t.events.succeeded || t.events.failed) : t.events[s];
-      if (s === "succeeded" && t.events.failed) li.querySelector(".label").textContent = "failed";
-      const reached = ev || (t.state && RANK[t.state] >= RANK[s] && s !== "succeeded") ||
-        (s === "succeeded" && FINAL.has(t.state));
+      const last = s === "succeeded";
+      const ev = last ? (t.events.succeeded || t.events.failed || t.events.rejected || t.events.revoked)
+                      : t.events[s];
+      if (last && FINAL.has(t.state)) li.querySelector(".label").textContent = t.state;
+      // A success implies every earlier step even if its event was missed (the result backend
+      // said so). A failure or refusal does not: an unregistered or refused message is never
+      // received or started, so only steps whose events arrived are lit.
+      const inferred = t.state === "succeeded" || !FINAL.has(t.state);
+      const reached = ev || (last ? FINAL.has(t.state)
+                                  : inferred && t.state && RANK[t.state] >= RANK[s]);
       li.classList.toggle("done", Boolean(reached));
       li.querySelector("time").textContent = ev && origin ? fmtOffset((ev.timestamp - origin) * 1000) : "";
     }

@@ -1,0 +1,182 @@
+"""``python -m bench [--quick]``: start a real stack, measure it, write bench/results/.
+
+Starts its own redis-server, one Celery worker and one gunicorn web server with the commands
+``run.py`` uses (threads pool, concurrency 64; gthread, 512 threads), then measures stream
+latency against raw Celery, a classroom of simulated learners, and the lesson pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+import urllib.request
+
+import celery
+
+import config
+from tests.stack import Stack, poll
+from web.experiments import EXPERIMENTS
+
+from . import classroom, latency, pages, report
+from .clients import Observer, plain_celery
+from .resources import Sampler
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer samples and a shorter classroom (about a minute)",
+    )
+    parser.add_argument(
+        "--learners",
+        default="50,100,200",
+        help="classroom sizes, comma-separated (default 50,100,200)",
+    )
+    parser.add_argument("--duration", type=float, help="seconds each learner clicks (20; 6)")
+    parser.add_argument(
+        "--interval",
+        type=float,
+        default=2.0,
+        help="seconds between a learner's fast clicks, on average (2)",
+    )
+    parser.add_argument("--iterations", type=int, help="stream latency samples (300; 60)")
+    parser.add_argument("--page-requests", type=int, help="requests per lesson page (200; 30)")
+    parser.add_argument("--concurrency", type=int, default=64, help="worker threads (64)")
+    parser.add_argument("--web-threads", type=int, default=512, help="gunicorn threads (512)")
+    parser.add_argument(
+        "--webs",
+        type=int,
+        default=1,
+        help="web processes; learners are spread over them in turn (1)",
+    )
+    parser.add_argument("--skip", default="", help="comma-separated: stream,classroom,pages")
+    args = parser.parse_args(argv)
+    args.duration = args.duration or (6.0 if args.quick else 20.0)
+    args.iterations = args.iterations or (60 if args.quick else 300)
+    args.page_requests = args.page_requests or (30 if args.quick else 200)
+    try:
+        args.learners = [int(n) for n in args.learners.split(",") if n.strip()]
+    except ValueError:
+        parser.error(f"--learners must be whole numbers separated by commas, not {args.learners!r}")
+    args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    return args
+
+
+def experiments() -> dict[str, tuple[str, dict]]:
+    """The buttons the classroom presses, with their parameters (defaults where not given)."""
+    chosen = {"fast": classroom.FAST, "slow": classroom.SLOW, "retry": classroom.RETRY}
+    ready = {}
+    for kind, (name, params) in chosen.items():
+        experiment = EXPERIMENTS.get(name)
+        if experiment is None:
+            raise SystemExit(f"bench: the site has no experiment {name!r} for the {kind} button")
+        ready[kind] = (name, {**{p.name: p.default for p in experiment.params}, **params})
+    return ready
+
+
+def idle(stack: Stack, base_urls: list[str]) -> None:
+    """Wait until the last phase's tasks are done and its sockets closed."""
+
+    def sockets(base_url: str) -> int:
+        with urllib.request.urlopen(base_url + "/api/health", timeout=10) as response:
+            return json.loads(response.read())["sockets"]
+
+    def quiet() -> bool:
+        return not any(sockets(u) for u in base_urls) and stack.redis().llen(config.QUEUE) == 0
+
+    poll(quiet, 120, interval=0.2, message="the site to be idle")
+
+
+def measure(
+    args: argparse.Namespace, stack: Stack, base_urls: list, observer: Observer, app, pids: dict
+) -> dict:
+    results: dict = {}
+    if "stream" not in args.skip:
+        print("bench: stream latency…", flush=True)
+        results["stream"] = latency.measure(base_urls[0], app, observer, args.iterations)
+    if "classroom" not in args.skip:
+        results["classroom"] = []
+        buttons = experiments()
+        for count in args.learners:
+            idle(stack, base_urls)
+            print(f"bench: classroom of {count}…", flush=True)
+            with Sampler(pids) as sampler:
+                sims, connect_s = classroom.simulate(
+                    base_urls, observer, count, args.duration, args.interval, buttons
+                )
+            row = classroom.analyse(sims, observer)
+            row.update(
+                duration_s=args.duration,
+                interval_s=args.interval,
+                connect_s=round(connect_s, 2),
+                resources=sampler.result,
+            )
+            results["classroom"].append(row)
+    if "pages" not in args.skip:
+        print("bench: pages…", flush=True)
+        base_url = base_urls[0]
+        slugs = pages.lesson_slugs(base_url)
+        results["pages"] = {
+            "server_time": pages.server_time(base_url, slugs, args.page_requests),
+            "weight": pages.page_weight(base_url, slugs),
+        }
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    stack = Stack()
+    meta = {
+        "command": "python -m bench" + (" --quick" if args.quick else ""),
+        "mode": "quick" if args.quick else "full",
+        "started": dt.datetime.now().isoformat(timespec="seconds"),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "celery": celery.__version__,
+        "load_before": [round(x, 2) for x in os.getloadavg()],
+        "worker_concurrency": args.concurrency,
+        "web_threads": args.web_threads,
+        "webs": args.webs,
+    }
+    observer = None
+    try:
+        stack.start_redis()
+        worker = stack.start_worker("bench", concurrency=args.concurrency)
+        webs = [stack.start_web(threads=args.web_threads) for _ in range(args.webs)]
+        meta["redis"] = stack.redis().info("server")["redis_version"]
+        app = plain_celery(stack.url)
+        observer = Observer(app)
+        observer.start()
+        pids = {
+            "web": [web.popen.pid for web, _ in webs],
+            "worker": [worker.popen.pid],
+            "redis": [stack.redis_process.popen.pid],
+            "clients": [os.getpid()],
+        }
+        started = time.monotonic()
+        results = measure(args, stack, [url for _, url in webs], observer, app, pids)
+        meta["seconds"] = round(time.monotonic() - started, 1)
+    finally:
+        if observer is not None:
+            observer.stop()
+        stack.stop()
+        shutil.rmtree(stack.dir, ignore_errors=True)
+    meta["finished"] = dt.datetime.now().isoformat(timespec="seconds")
+    meta["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    results["meta"] = meta
+    paths = report.write(results)
+    print(report.markdown(results))
+    print("bench: wrote " + ", ".join(str(p.relative_to(config.ROOT)) for p in paths.values()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

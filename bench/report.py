@@ -1,0 +1,267 @@
+"""A run's results as a markdown table, a JSON file, a plot, and the README's latest table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+README = Path(__file__).resolve().parent / "README.md"
+START, END = "<!-- latest-results:start -->", "<!-- latest-results:end -->"
+
+
+def _pair(summary: dict) -> str:
+    if not summary or summary.get("p50_ms") is None:
+        return "n/a"
+    return f"{summary['p50_ms']:.1f} / {summary['p99_ms']:.1f}"
+
+
+def _yes(met: bool | None) -> str:
+    return {True: "yes", False: "**no**", None: "n/a"}[met]
+
+
+def targets(results: dict) -> list[tuple[str, str, bool | None]]:
+    """Each target of the issue, what this run measured, and whether it is met."""
+    rows = []
+    stream = results.get("stream")
+    if stream:
+        r = stream["ratios"]
+        rows.append(
+            (
+                "site p50 ≤ 1.2 × raw event floor p50",
+                f"{r['site_vs_raw_event_p50']}×",
+                r["site_vs_raw_event_p50"] is not None and r["site_vs_raw_event_p50"] <= 1.2,
+            )
+        )
+        rows.append(
+            (
+                "site p50 ≤ 2 × raw round trip p50",
+                f"{r['site_vs_raw_get_p50']}×",
+                r["site_vs_raw_get_p50"] is not None and r["site_vs_raw_get_p50"] <= 2,
+            )
+        )
+    classes = results.get("classroom", [])
+    if classes:
+        exact = all(
+            c["events"]["missing"] == 0
+            and c["events"]["misrouted"] == 0
+            and c["events"]["delivered"] == c["events"]["expected"]
+            for c in classes
+        )
+        rows.append(
+            (
+                "every click sent a task (none refused or unanswered)",
+                "; ".join(
+                    f"{c['learners']}: {c['refused_clicks']} refused, "
+                    f"{c['unanswered_clicks']} unanswered"
+                    for c in classes
+                ),
+                all(not c["refused_clicks"] and not c["unanswered_clicks"] for c in classes),
+            )
+        )
+        rows.append(
+            (
+                "every event delivered, to the right learner only",
+                "; ".join(
+                    f"{c['learners']}: {c['events']['delivered']}/"
+                    f"{c['events']['expected']}, {c['events']['misrouted']} misrouted"
+                    for c in classes
+                ),
+                exact,
+            )
+        )
+        biggest = max(classes, key=lambda c: c["learners"])
+        p99 = biggest["click_to_event"]["p99_ms"]
+        rows.append(
+            (
+                f"click → event p99 < 100 ms at {biggest['learners']} learners",
+                f"{p99} ms",
+                p99 is not None and p99 < 100,
+            )
+        )
+        steady = biggest.get("click_to_event_after_burst", {}).get("p99_ms")
+        rows.append(
+            (
+                "(the same, leaving out the first 2 s, when the whole class clicks at once)",
+                f"{steady} ms",
+                steady is not None and steady < 100,
+            )
+        )
+        lag = biggest["event_lag"]["p99_ms"]
+        rows.append(
+            (
+                f"event lag p99 < 100 ms at {biggest['learners']} learners",
+                f"{lag} ms",
+                lag is not None and lag < 100,
+            )
+        )
+        fifty = next((c for c in classes if c["learners"] == 50), None)
+        if fifty:
+            slow = fifty["slow_click_to_started"]
+            rows.append(
+                (
+                    "every slow task started within 1 s of the click (50 learners)",
+                    f"last after {slow['max_ms']} ms",
+                    slow["all_started"] and slow["max_ms"] is not None and slow["max_ms"] <= 1000,
+                )
+            )
+    pages = results.get("pages")
+    if pages:
+        p50 = pages["server_time"]["p50_ms"]
+        rows.append(
+            ("lesson page p50 < 5 ms after warm-up", f"{p50} ms", p50 is not None and p50 < 5)
+        )
+        weight = pages["weight"]
+        rows.append(
+            (
+                "a lesson page loads < 150 KB, all local",
+                f"{weight['max_kb']} KB ({weight['heaviest']}), "
+                f"{'all local' if weight['all_local'] else 'NOT all local'}",
+                weight["max_kb"] is not None and weight["max_kb"] < 150 and weight["all_local"],
+            )
+        )
+    return rows
+
+
+def markdown(results: dict) -> str:
+    meta = results["meta"]
+    lines = [
+        f"Run {meta['finished']} with `{meta['command']}` ({meta['mode']}) on {meta['cpus']} "
+        f"CPUs, Python {meta['python']}, Celery {meta['celery']}, Redis {meta['redis']}; "
+        f"load average {meta['load_before']} before, {meta['load_after']} after. "
+        f"Worker: threads pool, concurrency {meta['worker_concurrency']}; web: "
+        f"{meta.get('webs', 1)} gunicorn gthread process(es), {meta['web_threads']} threads.",
+        "",
+    ]
+    stream = results.get("stream")
+    if stream:
+        lines += [
+            f"**Stream latency**, add(2, 3), {stream['site']['n']} of each, interleaved (ms)",
+            "",
+            "| path | p50 | p99 | max |",
+            "|---|---:|---:|---:|",
+        ]
+        for key, label in (
+            ("site", "site: `.delay()` over the websocket → `task-succeeded` on the page"),
+            ("raw_get", "raw Celery: `add.delay(2, 3).get()`"),
+            ("raw_event", "raw Celery: `apply_async` → `task-succeeded` at a bare Receiver"),
+        ):
+            s = stream[key]
+            lines.append(f"| {label} | {s['p50_ms']} | {s['p99_ms']} | {s['max_ms']} |")
+        r = stream["ratios"]
+        lines += [
+            "",
+            f"Site ÷ raw event floor: p50 {r['site_vs_raw_event_p50']}×, p99 "
+            f"{r['site_vs_raw_event_p99']}×. Site ÷ raw round trip: p50 "
+            f"{r['site_vs_raw_get_p50']}×, p99 {r['site_vs_raw_get_p99']}×.",
+            "",
+        ]
+    classes = results.get("classroom", [])
+    if classes:
+        lines += [
+            f"**Classroom load**, {classes[0]['duration_s']} s of clicking per learner, "
+            "p50 / p99 in ms",
+            "",
+            "| learners | tasks | clicks refused | events delivered / expected | misrouted "
+            "| click → event | after the first 2 s | event lag | fast task click → succeeded "
+            "| last slow task started "
+            "| web RSS MB, CPU % | worker RSS MB, CPU % | Redis CPU % | clients' CPU %, late p99 |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for c in classes:
+            ev, res = c["events"], c["resources"]
+            slow = c["slow_click_to_started"]
+            started = f"{slow['max_ms']:.0f} ms" if slow["max_ms"] is not None else "n/a"
+            if not slow["all_started"]:
+                started += " (not all)"
+            refused = ", ".join(f"{n} {code}" for code, n in c["refused_by"].items()) or "0"
+            lines.append(
+                f"| {c['learners']} | {c['tasks']} | {refused} "
+                f"| {ev['delivered']} / {ev['expected']} "
+                f"| {ev['misrouted']} | {_pair(c['click_to_event'])} "
+                f"| {_pair(c['click_to_event_after_burst'])} | {_pair(c['event_lag'])} "
+                f"| {_pair(c['fast_click_to_succeeded'])} | {started} "
+                f"| {res['web']['peak_rss_mb']}, {res['web']['cpu_percent']} "
+                f"| {res['worker']['peak_rss_mb']}, {res['worker']['cpu_percent']} "
+                f"| {res['redis']['cpu_percent']} "
+                f"| {res['clients']['cpu_percent']}, {c['clients_late']['p99_ms']:.0f} ms |"
+            )
+        lines.append("")
+    pages = results.get("pages")
+    if pages:
+        t, w = pages["server_time"], pages["weight"]
+        lines += [
+            f"**Pages**: a lesson page in {t['p50_ms']} ms p50, {t['p99_ms']} ms p99 "
+            f"({t['n']} requests over {len(t['lessons'])} lessons, after warm-up); the heaviest, "
+            f"{w['heaviest']}, loads {w['max_kb']} KB in total"
+            f"{', all from this site' if w['all_local'] else ' (NOT all local)'}.",
+            "",
+        ]
+    lines += ["| target | measured | met |", "|---|---|---|"]
+    lines += [f"| {name} | {measured} | {_yes(met)} |" for name, measured, met in targets(results)]
+    return "\n".join(lines) + "\n"
+
+
+def plot(results: dict, path: Path) -> None:
+    """Latency against learners: click → event, event lag, and a fast task's whole trip."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    classes = sorted(results.get("classroom", []), key=lambda c: c["learners"])
+    if not classes:
+        return
+    x = [c["learners"] for c in classes]
+    fig, ax = plt.subplots(figsize=(7.5, 5.2), dpi=120)
+    series = (
+        ("click_to_event", "click → first event", "tab:blue"),
+        ("click_to_event_after_burst", "the same, after the first 2 s", "tab:purple"),
+        ("event_lag", "event lag (made → on the page)", "tab:green"),
+        ("fast_click_to_succeeded", "fast task: click → succeeded", "tab:orange"),
+    )
+    for key, label, color in series:
+        for pct, style in (("p50_ms", "-"), ("p99_ms", "--")):
+            y = [c.get(key, {}).get(pct) for c in classes]
+            if any(v is not None for v in y):
+                ax.plot(x, y, style, marker="o", color=color, label=f"{label}, {pct[:3]}")
+    ax.axhline(100, color="tab:red", linewidth=0.8, linestyle=":", label="target: 100 ms")
+    ax.set_yscale("log")
+    ax.set_xticks(x)
+    ax.set_xlabel("learners connected and clicking")
+    ax.set_ylabel("latency (ms, log scale)")
+    ax.set_title(f"Celery Lab under a classroom load ({results['meta']['finished'][:10]})")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write(results: dict) -> dict[str, Path]:
+    """Write this run's files and the latest ones; put the latest table in the README."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    runs = RESULTS / "runs"
+    runs.mkdir(exist_ok=True)
+    stamp = results["meta"]["finished"].replace(":", "").replace("-", "")
+    table = markdown(results)
+    text = json.dumps(results, indent=2, sort_keys=True) + "\n"
+    paths = {
+        "md": RESULTS / "latest.md",
+        "json": RESULTS / "latest.json",
+        "png": RESULTS / "latency.png",
+        "run_md": runs / f"{stamp}.md",
+        "run_json": runs / f"{stamp}.json",
+    }
+    for key in ("md", "run_md"):
+        paths[key].write_text(table)
+    for key in ("json", "run_json"):
+        paths[key].write_text(text)
+    plot(results, paths["png"])
+    if README.exists():
+        readme = README.read_text()
+        if START in readme and END in readme:
+            head, rest = readme.split(START, 1)
+            _, tail = rest.split(END, 1)
+            README.write_text(f"{head}{START}\n{table}{END}{tail}")
+    return paths
