@@ -28,43 +28,38 @@ def _int_env(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
 
 
-def secret_key() -> str:
-    """Return the cookie-signing key: from the environment, else one kept under var/.
+def _kept_secret(env_name: str, file_name: str, make) -> str:
+    """Return ``env_name`` if set, else a secret made once by ``make`` and kept in var/.
 
-    Keeping it on disk means a learner's signed cookie (and so their progress) stays valid
-    across restarts of the site.
+    Kept on disk (readable by the owner only) so it stays the same across restarts.
     """
-    key = os.environ.get("CELERY_LAB_SECRET_KEY")
-    if key:
-        return key
-    path = VAR_DIR / "secret_key"
+    value = os.environ.get(env_name)
+    if value:
+        return value
+    path = VAR_DIR / file_name
     try:
         return path.read_text().strip()
     except FileNotFoundError:
         VAR_DIR.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_hex(32)
-        path.write_text(key)
-        return key
+        value = make()
+        path.touch(mode=0o600)
+        path.write_text(value)
+        return value
+
+
+def secret_key() -> str:
+    """Return the cookie-signing key; a learner's cookie (and progress) outlives restarts."""
+    return _kept_secret("CELERY_LAB_SECRET_KEY", "secret_key", lambda: secrets.token_hex(32))
 
 
 def instructor_token() -> str:
-    """Return the instructor token: from the environment, else one made once and kept under var/.
+    """Return the instructor token; the printed link stays valid across restarts, mid-class.
 
-    Keeping it on disk means the printed instructor link (and an instructor's signed-in
-    browser) stays valid across restarts, mid-class. Anyone with the token can pause the worker.
+    Anyone with the token can pause the worker, so it is kept readable by its owner only.
     """
-    token = os.environ.get("CELERY_LAB_INSTRUCTOR_TOKEN")
-    if token:
-        return token
-    path = VAR_DIR / "instructor_token"
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        token = secrets.token_urlsafe(18)
-        path.touch(mode=0o600)
-        path.write_text(token)
-        return token
+    return _kept_secret(
+        "CELERY_LAB_INSTRUCTOR_TOKEN", "instructor_token", lambda: secrets.token_urlsafe(18)
+    )
 
 
 def redis_url() -> str:

@@ -1,4 +1,4 @@
-"""A run's results as a markdown table, a JSON file, a plot, and the README's latest table."""
+"""A run's results as a markdown table, a JSON file, a plot, and the READMEs' latest table."""
 
 from __future__ import annotations
 
@@ -6,7 +6,11 @@ import json
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
-README = Path(__file__).resolve().parent / "README.md"
+# Both READMEs show the latest table, between the markers below.
+READMES = (
+    Path(__file__).resolve().parent / "README.md",
+    Path(__file__).resolve().parent.parent / "README.md",
+)
 START, END = "<!-- latest-results:start -->", "<!-- latest-results:end -->"
 
 
@@ -258,10 +262,10 @@ def write(results: dict) -> dict[str, Path]:
     for key in ("json", "run_json"):
         paths[key].write_text(text)
     plot(results, paths["png"])
-    if README.exists():
-        readme = README.read_text()
+    for readme_path in READMES:
+        readme = readme_path.read_text() if readme_path.exists() else ""
         if START in readme and END in readme:
             head, rest = readme.split(START, 1)
             _, tail = rest.split(END, 1)
-            README.write_text(f"{head}{START}\n{table}{END}{tail}")
+            readme_path.write_text(f"{head}{START}\n{table}{END}{tail}")
     return paths

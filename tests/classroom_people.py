@@ -18,7 +18,7 @@ import urllib.error
 
 import websocket
 
-from tests.conftest import Learner, receive_until
+from tests.conftest import Learner, Session
 from tests.stack import Stack, poll
 
 
@@ -73,29 +73,13 @@ def join(learner: Learner, code: str, nickname: str) -> dict:
     return body
 
 
-def press(ws, experiment: str = "lesson5.delay", **params) -> str:
-    ws.send(
-        json.dumps(
-            {
-                "action": "run",
-                "experiment": experiment,
-                "params": params or {"seconds": 1},
-                "ref": "crowd",
-            }
-        )
-    )
-    reply = receive_until(ws, lambda m: m["type"] in ("sent", "error"))[-1]
-    assert reply["type"] == "sent", reply
-    return reply["task_id"]
-
-
 def crowd(base_url: str, instructor: Instructor, code: str, n: int, presses: int = 1) -> dict:
     """N learners join and each press ``presses`` times at once; the projector watches."""
     learners = [Learner(base_url) for _ in range(n)]
     try:
         for i, who in enumerate(learners):
             join(who, code, f"learner {i + 1}")
-        sockets = [who.socket() for who in learners]
+        sessions = [who.session() for who in learners]
         projector = instructor.projector(code)
         seen: dict[str, float] = {}
         done: set[str] = set()
@@ -104,11 +88,11 @@ def crowd(base_url: str, instructor: Instructor, code: str, n: int, presses: int
         delivery: list[float] = []
         replied: list[float] = []
 
-        def go(ws):
+        def go(session: Session):
             try:
                 for _ in range(presses):
                     started = time.time()
-                    sent_at[press(ws)] = started
+                    sent_at[session.start("lesson5.delay", seconds=1)] = started
                     replied.append(time.time() - started)
             except (AssertionError, OSError, websocket.WebSocketException) as exc:
                 errors.append(repr(exc))
@@ -138,7 +122,7 @@ def crowd(base_url: str, instructor: Instructor, code: str, n: int, presses: int
         )
         watcher.start()
         started = time.time()
-        threads = [threading.Thread(target=go, args=(ws,)) for ws in sockets]
+        threads = [threading.Thread(target=go, args=(s,)) for s in sessions]
         for t in threads:
             t.start()
         for t in threads:

@@ -18,9 +18,12 @@ from pathlib import Path
 import pytest
 import websocket
 
+from tests.quiz_course import write_course
 from tests.stack import Stack, poll
+from web import keys
 
 CHROMIUM = "/usr/bin/chromium"
+FINAL = ("succeeded", "failed")
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +62,57 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture
+def own_stack():
+    """``own_stack(**env)``: a Stack with its own Redis, stopped and removed after the test."""
+    stacks = []
+
+    def make(**env) -> Stack:
+        stack = Stack()
+        stack.env.update({k: str(v) for k, v in env.items()})
+        stack.start_redis()
+        stacks.append(stack)
+        return stack
+
+    yield make
+    for stack in stacks:
+        stack.stop()
+        shutil.rmtree(stack.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def stack_without_worker(own_stack):
+    """Redis and a web server of this test's own, and no worker until the test starts one."""
+    stack = own_stack()
+    stack.web, stack.base_url = stack.start_web()
+    return stack
+
+
+@pytest.fixture
+def course_app(stack, tmp_path):
+    """The site in this process, on the session's Redis, teaching the fixture course."""
+    from web import create_app
+
+    lessons = write_course(tmp_path)
+    application = create_app(
+        {"TESTING": True, "LESSONS_DIR": str(lessons), "QUESTIONS_DIR": str(lessons / "questions")}
+    )
+    yield application
+    application.extensions["hub"].stop()
+
+
+@pytest.fixture
+def visitor(course_app):
+    """One learner's browser on the fixture course: a test client that keeps its cookie."""
+    return course_app.test_client()
+
+
+def learner_of(client) -> str:
+    """The learner id in a test client's session."""
+    with client.session_transaction() as session:
+        return session["learner"]
+
+
 class Learner:
     """One browser's worth of identity: a cookie jar, HTTP calls and websockets."""
 
@@ -82,6 +136,14 @@ class Learner:
             method="POST",
             headers={"Content-Type": "application/json"},
         )
+        return self._json(request)
+
+    def get_json(self, path: str) -> tuple[int, dict]:
+        """GET ``path``; return the status and the JSON body, as ``post`` does."""
+        return self._json(self.base_url + path)
+
+    def _json(self, request) -> tuple[int, dict]:
+        """The status and JSON body of ``request``, an error status included."""
         try:
             with self.opener.open(request, timeout=60) as response:
                 return response.status, json.loads(response.read())
@@ -100,6 +162,10 @@ class Learner:
         assert hello["type"] == "hello"
         self.sockets.append(ws)
         return ws
+
+    def session(self, origin: str | None = None) -> Session:
+        """A new websocket that keeps every message it receives (see ``Session``)."""
+        return Session(self.socket(origin))
 
     def close(self):
         for ws in self.sockets:
@@ -121,6 +187,112 @@ def receive_until(ws, predicate, timeout: float = 30) -> list[dict]:
 
     poll(one, timeout, interval=0, message=f"a matching message (saw {seen[-5:]})")
     return seen
+
+
+def events_of(messages: list[dict], task_id: str) -> list[dict]:
+    """The events of ``task_id`` among ``messages``, in the order they arrived."""
+    return [m for m in messages if m.get("type") == "task" and m["task_id"] == task_id]
+
+
+def by_state(events: list[dict]) -> dict[str, dict]:
+    """Each state's event (the latest, for a state that came more than once)."""
+    return {e["state"]: e for e in events}
+
+
+class Session:
+    """One learner's websocket and every message it has received, in order, in ``seen``.
+
+    A task's first events can arrive before the reply to the run action that sent it (the hub
+    writes them from its own thread while the reply is being built), so nothing read is thrown
+    away: ``events`` and ``lifecycle`` look in ``seen`` first and read on only for what is missing.
+    """
+
+    def __init__(self, ws: websocket.WebSocket):
+        self.ws = ws
+        self.seen: list[dict] = []
+
+    def send(self, message: dict | str) -> None:
+        """Send ``message`` as JSON; a str goes as it is (a raw frame)."""
+        self.ws.send(message if isinstance(message, str) else json.dumps(message))
+
+    def until(self, predicate, timeout: float = 30) -> list[dict]:
+        """Read until a message satisfies ``predicate``; return the messages this read."""
+        start = len(self.seen)
+
+        def keep(message: dict) -> bool:
+            self.seen.append(message)  # before the predicate, which may look at ``seen``
+            return predicate(message)
+
+        receive_until(self.ws, keep, timeout)
+        return self.seen[start:]
+
+    def run(self, experiment: str, **params) -> dict:
+        """Press a button: send a run action; return its reply (``sent`` or ``error``)."""
+        return self.run_with(experiment, params)
+
+    def run_with(self, experiment: str, params, ref: str | None = "t") -> dict:
+        """``run`` with ``params`` exactly as given, bad ones too; ``ref=None`` sends no ref."""
+        message = {"action": "run", "experiment": experiment, "params": params}
+        if ref is not None:
+            message["ref"] = ref
+        self.send(message)
+        return self.until(lambda m: m["type"] in ("sent", "error"))[-1]
+
+    def start(self, experiment: str, **params) -> str:
+        """``run`` an experiment that must send a task; return the task's id."""
+        reply = self.run(experiment, **params)
+        assert reply["type"] == "sent", reply
+        return reply["task_id"]
+
+    def events(self, task_id: str, until=FINAL, timeout: float = 30) -> list[dict]:
+        """Every event of ``task_id``, once one whose state is in ``until`` has arrived."""
+
+        def ends(m: dict) -> bool:
+            return m.get("type") == "task" and m["task_id"] == task_id and m["state"] in until
+
+        if not any(ends(m) for m in self.seen):
+            self.until(ends, timeout)
+        return events_of(self.seen, task_id)
+
+    def final(self, task_id: str, until=FINAL, timeout: float = 30) -> dict:
+        """The event that ended ``task_id`` (a task-sent may still arrive after it)."""
+        return [e for e in self.events(task_id, until, timeout) if e["state"] in until][-1]
+
+    def lifecycle(self, task_id: str, states, timeout: float = 30) -> dict[str, dict]:
+        """Each state's event for ``task_id``, once all ``states`` have arrived, in any order."""
+
+        def complete(_message: dict | None = None) -> bool:
+            return set(states) <= {e["state"] for e in events_of(self.seen, task_id)}
+
+        if not complete():
+            self.until(complete, timeout)
+        return by_state(events_of(self.seen, task_id))
+
+    def sync(self, *task_ids: str) -> dict:
+        """Ask for the tasks' states in the result backend; return the snapshot (or error)."""
+        self.send({"action": "sync", "task_ids": list(task_ids)})
+        return self.until(lambda m: m["type"] in ("snapshot", "error"))[-1]
+
+    def ping(self) -> list[dict]:
+        """Ping and read up to the pong (the socket still answers); return what was read."""
+        self.send({"action": "ping"})
+        return self.until(lambda m: m["type"] == "pong")
+
+    def task_ids(self) -> set[str]:
+        """The id of every task this socket has heard of."""
+        return {m["task_id"] for m in self.seen if m.get("type") == "task"}
+
+
+def shown(outcome: dict) -> dict:
+    """An outcome's ``show`` items, as label -> value."""
+    return {item["label"]: item["value"] for item in outcome.get("show", [])}
+
+
+def learner_id(stack, learner: Learner, experiment: str, params: dict) -> str:
+    """The id in ``learner``'s signed cookie, read off the route of a task they send."""
+    status, body = learner.post(f"/api/experiments/{experiment}", params)
+    assert status == 200
+    return json.loads(stack.redis().get(keys.route(body["task_id"])))["learner"]
 
 
 @pytest.fixture

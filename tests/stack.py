@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
 import redis
 
 import run
@@ -137,6 +138,15 @@ class Stack:
 
     def redis(self) -> redis.Redis:
         return redis.Redis.from_url(self.url, decode_responses=True)
+
+    def worker(self, name: str = "lab") -> Process:
+        """The worker started as ``name`` (``start_worker``'s default)."""
+        return next(p for p in self.processes if p.name == f"worker-{name}")
+
+    def web_pids(self) -> set[int]:
+        """The pids of ``self.web``, the web server: its master and every process under it."""
+        master = psutil.Process(self.web.popen.pid)
+        return {master.pid} | {child.pid for child in master.children(recursive=True)}
 
     def stop(self) -> None:
         # Web and workers first, Redis last, as run.py does.

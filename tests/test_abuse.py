@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import urllib.error
 
 import pytest
 from celery import uuid
@@ -48,18 +47,10 @@ def paced(count: int, rate: float):
 
 
 def run_frame(ref: str) -> str:
+    # Raw frames, not Session.run: the flood sends many before reading any reply.
     return json.dumps(
         {"action": "run", "experiment": "lesson1.delay", "params": {"x": 2, "y": 3}, "ref": ref}
     )
-
-
-def get_json(learner: Learner, path: str) -> tuple[int, dict]:
-    try:
-        with learner.opener.open(learner.base_url + path, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        with exc:
-            return exc.code, json.loads(exc.read())
 
 
 def seconds_spanned(started: float, ended: float) -> int:
@@ -126,30 +117,24 @@ def test_a_learner_flooding_http_gets_429s_that_say_why_and_other_learners_do_no
 
 
 def test_a_learner_cannot_follow_another_learners_task(stack, mallory, alice):
-    alice_ws, mallory_ws = alice.socket(), mallory.socket()
-    alice_ws.send(run_frame("a"))
-    alices = receive_until(alice_ws, lambda m: m.get("ref") == "a")[-1]["task_id"]
-    mallory_ws.send(run_frame("m"))
-    mallorys = receive_until(mallory_ws, lambda m: m.get("ref") == "m")[-1]["task_id"]
+    alice_ws, mallory_ws = alice.session(), mallory.session()
+    alices = alice_ws.start("lesson1.delay", x=2, y=3)
+    mallorys = mallory_ws.start("lesson1.delay", x=2, y=3)
 
-    mallory_ws.send(json.dumps({"action": "sync", "task_ids": [alices]}))
-    refused = receive_until(mallory_ws, lambda m: m["type"] in ("error", "snapshot"))[-1]
+    refused = mallory_ws.sync(alices)
     assert refused["error"] == "not_your_task"
     assert refused["task_ids"] == [alices] and "not sent from this browser" in refused["message"]
 
     # Asking for one's own task and someone else's: one's own state, the other refused.
-    mallory_ws.send(json.dumps({"action": "sync", "task_ids": [mallorys, alices]}))
-    snapshot = receive_until(mallory_ws, lambda m: m["type"] == "snapshot")[-1]
+    snapshot = mallory_ws.sync(mallorys, alices)
     assert [t["task_id"] for t in snapshot["tasks"]] == [mallorys]
     assert snapshot["refused"] == [alices]
 
-    status, reply = get_json(mallory, f"/api/tasks/{alices}")
+    status, reply = mallory.get_json(f"/api/tasks/{alices}")
     assert status == 404 and "not sent a task" in reply["message"]
     # ...and no event of Alice's task ever reached Mallory's socket.
-    receive_until(alice_ws, lambda m: m.get("task_id") == alices and m["state"] == "succeeded")
-    mallory_ws.send(json.dumps({"action": "ping"}))
-    seen = receive_until(mallory_ws, lambda m: m["type"] == "pong")
-    assert alices not in json.dumps(seen)
+    alice_ws.events(alices, until=("succeeded",))
+    assert alices not in json.dumps(mallory_ws.ping())
 
 
 class MakesADirectory:
@@ -192,7 +177,7 @@ def test_a_pickled_message_pushed_onto_the_queue_is_refused_and_nothing_runs(
             headers=headers,
             delivery_mode=2,
         )
-    worker = next(p for p in stack.processes if p.name.startswith("worker"))
+    worker = stack.worker()
     redis = stack.redis()
 
     def gone() -> bool:
@@ -207,7 +192,6 @@ def test_a_pickled_message_pushed_onto_the_queue_is_refused_and_nothing_runs(
     assert redis.get(f"celery-task-meta-{task_id}") is None
     assert worker.alive()
     # The worker carries on with honest work.
-    ws = alice.socket()
-    ws.send(run_frame("after"))
-    after = receive_until(ws, lambda m: m.get("ref") == "after")[-1]["task_id"]
-    receive_until(ws, lambda m: m.get("task_id") == after and m["state"] == "succeeded")
+    session = alice.session()
+    after = session.start("lesson1.delay", x=2, y=3)
+    session.events(after, until=("succeeded",))

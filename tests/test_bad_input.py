@@ -9,17 +9,8 @@ import urllib.request
 import pytest
 import websocket
 
-from tests.conftest import receive_until
+from tests.conftest import learner_id
 from web import keys
-
-
-def learner_id(stack, learner_client) -> str:
-    # The learner's id is whatever the site put in their (signed) session; ask the site.
-    status, body = learner_client.post("/api/experiments/lesson5.delay", {"seconds": 1})
-    assert status == 200
-    route = json.loads(stack.redis().get(keys.route(body["task_id"])))
-    return route["learner"]
-
 
 BAD_BODIES = [
     pytest.param(b'{"seconds": -1}', "from 1 to 30", id="negative"),
@@ -38,7 +29,7 @@ BAD_BODIES = [
 
 @pytest.mark.parametrize(("body", "says"), BAD_BODIES)
 def test_a_bad_body_is_a_400_that_says_why_and_sends_nothing(stack, learner, body, says):
-    who = learner_id(stack, learner)
+    who = learner_id(stack, learner, "lesson5.delay", {"seconds": 1})
     before = stack.redis().llen(keys.learner_tasks(who))
     status, reply = learner.post("/api/experiments/lesson5.delay", body)
     assert status == 400
@@ -77,12 +68,11 @@ BAD_FRAMES = [
 
 @pytest.mark.parametrize(("frame", "code"), BAD_FRAMES)
 def test_a_bad_websocket_message_gets_an_error_and_the_socket_stays_up(learner, frame, code):
-    ws = learner.socket()
-    ws.send(frame)
-    reply = receive_until(ws, lambda m: m["type"] == "error")[-1]
+    session = learner.session()
+    session.send(frame)
+    reply = session.until(lambda m: m["type"] == "error")[-1]
     assert reply["error"] == code and reply["message"]
-    ws.send(json.dumps({"action": "ping"}))
-    assert receive_until(ws, lambda m: m["type"] == "pong")
+    assert session.ping()
 
 
 def test_a_frame_far_over_the_limit_closes_the_socket_with_1009_and_the_server_lives(learner):
@@ -93,9 +83,7 @@ def test_a_frame_far_over_the_limit_closes_the_socket_with_1009_and_the_server_l
     opcode, data = ws.recv_data(control_frame=True)
     assert opcode == websocket.ABNF.OPCODE_CLOSE
     assert int.from_bytes(data[:2], "big") == 1009
-    ok = learner.socket()
-    ok.send(json.dumps({"action": "ping"}))
-    assert receive_until(ok, lambda m: m["type"] == "pong")
+    assert learner.session().ping()
 
 
 def test_a_websocket_from_another_site_is_refused_before_the_upgrade(learner):

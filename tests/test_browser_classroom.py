@@ -7,6 +7,8 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.learner_page import experiment, question_card
+
 pytestmark = pytest.mark.browser
 
 
@@ -60,7 +62,7 @@ def test_a_learner_joins_follows_answers_and_presses_and_the_projector_shows_it(
     projector.get_by_label("Question to project").select_option("lesson5-direct-wait")
     bar_a = projector.locator('.pj-bar[data-choice="a"] .pj-count')
     expect(bar_a).to_have_text("0")
-    question = learner_page.locator('.quiz-question[data-question="lesson5-direct-wait"]')
+    question = question_card(learner_page, "lesson5-direct-wait")
     question.locator('input[value="a"]').check()
     question.get_by_role("button", name="Commit to this answer").click()
     expect(bar_a).to_have_text("1")
@@ -69,10 +71,10 @@ def test_a_learner_joins_follows_answers_and_presses_and_the_projector_shows_it(
     expect(projector.locator('.pj-bar[data-choice="b"]')).to_have_class(re.compile("correct"))
 
     # The learner presses a button; the projector's feed shows who, and the counters move.
-    learner_page.locator('.quiz-question[data-question="lesson5-delay-returns"]').get_by_role(
+    question_card(learner_page, "lesson5-delay-returns").get_by_role(
         "button", name="Show me anyway"
     ).click()
-    panel = learner_page.locator('[data-experiment="lesson5.delay"]')
+    panel = experiment(learner_page, "lesson5.delay")
     panel.locator("input[name=seconds]").fill("1")
     panel.get_by_role("button").click()
     row = projector.locator(".pj-row").first

@@ -7,32 +7,17 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.learner_page import commit, experiment, open_lesson
+
 pytestmark = pytest.mark.browser
 
-
-def open_lesson(page: Page, base_url: str) -> None:
-    page.goto(base_url + "/lessons/what-is-a-task")
-    expect(page.locator("#conn")).to_have_text("live")
-
-
-def commit(page: Page, question: str, choice: str) -> None:
-    """Answer a prediction the way a learner does; the text after it then appears."""
-    card = page.locator(f"#q-{question}")
-    card.locator(f'label[data-choice="{choice}"]').click()
-    card.get_by_role("button", name="Commit to this answer").click()
-    expect(card.locator(".verdict")).to_contain_text("Right")
-    expect(page.locator(f'.after-prediction[data-after="{question}"]')).to_be_visible()
-
-
-def experiment(page: Page, name: str):
-    # The lesson's own panel, not a copy inside a question's "Prove it".
-    return page.locator(f'section.experiment[data-experiment="{name}"]:not(.prove-panel *)')
+SLUG = "what-is-a-task"
 
 
 def test_the_lesson_shows_the_real_task_and_hides_the_answer_until_you_commit(
     page: Page, base_url: str
 ):
-    open_lesson(page, base_url)
+    open_lesson(page, base_url, SLUG)
     expect(page.locator("h1")).to_have_text("What a task is")
     expect(page.locator(".source-path").first).to_have_text("sandbox_tasks/basics.py")
     source = page.locator(".highlight").filter(has_text="@shared_task").first
@@ -46,7 +31,7 @@ def test_the_lesson_shows_the_real_task_and_hides_the_answer_until_you_commit(
 def test_direct_runs_in_the_web_server_delay_in_the_worker_and_add_is_a_task_object(
     page: Page, base_url: str
 ):
-    open_lesson(page, base_url)
+    open_lesson(page, base_url, SLUG)
 
     commit(page, "lesson1-direct-call", "b")
     direct = experiment(page, "lesson1.direct")
@@ -84,7 +69,7 @@ def test_direct_runs_in_the_web_server_delay_in_the_worker_and_add_is_a_task_obj
 
 
 def test_a_number_out_of_range_shows_the_servers_message(page: Page, base_url: str):
-    open_lesson(page, base_url)
+    open_lesson(page, base_url, SLUG)
     commit(page, "lesson1-direct-call", "b")
     direct = experiment(page, "lesson1.direct")
     direct.locator("input[name=x]").fill("5000")

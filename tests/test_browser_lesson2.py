@@ -8,30 +8,15 @@ import socket
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.learner_page import commit, experiment, open_lesson
+
 pytestmark = pytest.mark.browser
 
-
-def open_lesson(page: Page, base_url: str) -> None:
-    page.goto(base_url + "/lessons/celery-with-flask")
-    expect(page.locator("#conn")).to_have_text("live")
-
-
-def commit(page: Page, question: str, choice: str) -> None:
-    """Answer a prediction the way a learner does; the text after it then appears."""
-    card = page.locator(f"#q-{question}")
-    card.locator(f'label[data-choice="{choice}"]').click()
-    card.get_by_role("button", name="Commit to this answer").click()
-    expect(card.locator(".verdict")).to_contain_text("Right")
-    expect(page.locator(f'.after-prediction[data-after="{question}"]')).to_be_visible()
-
-
-def experiment(page: Page, name: str):
-    # The lesson's own panel, not a copy inside a question's "Prove it".
-    return page.locator(f'section.experiment[data-experiment="{name}"]:not(.prove-panel *)')
+SLUG = "celery-with-flask"
 
 
 def test_the_lesson_shows_the_real_wiring(page: Page, base_url: str):
-    open_lesson(page, base_url)
+    open_lesson(page, base_url, SLUG)
     expect(page.locator("h1")).to_have_text("Setting up Celery with Flask")
     paths = page.locator(".source-path")
     for path in ("config.py", "web/__init__.py", "web/celery_ext.py", "celery_app.py", "run.py"):
@@ -41,7 +26,7 @@ def test_the_lesson_shows_the_real_wiring(page: Page, base_url: str):
 
 
 def test_the_connection_the_config_task_and_the_missing_app_context(page: Page, base_url: str):
-    open_lesson(page, base_url)
+    open_lesson(page, base_url, SLUG)
     worker = f"lab@{socket.gethostname()}"
 
     commit(page, "lesson2-find-workers", "c")

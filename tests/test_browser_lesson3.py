@@ -7,7 +7,11 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.learner_page import card, commit_all, experiment, open_lesson, press
+
 pytestmark = pytest.mark.browser
+
+SLUG = "the-task-decorator"
 
 # The lesson's predictions in page order, with the right answer to each.
 PREDICTIONS = [
@@ -17,45 +21,11 @@ PREDICTIONS = [
 ]
 
 
-def open_lesson(page: Page, base_url: str) -> None:
-    page.goto(base_url + "/lessons/the-task-decorator")
-    expect(page.locator("#conn")).to_have_text("live")
-
-
-def commit_all(page: Page) -> None:
-    """Answer every prediction as a learner does; the text after each one appears."""
-    for question, choice in PREDICTIONS:
-        card = page.locator(f"#q-{question}")
-        card.locator(f'label[data-choice="{choice}"]').click()
-        card.get_by_role("button", name="Commit to this answer").click()
-        expect(card.locator(".verdict")).to_contain_text("Right")
-        expect(page.locator(f'.after-prediction[data-after="{question}"]')).to_be_visible()
-
-
-def experiment(page: Page, name: str):
-    # The lesson's own panel, not a copy inside a question's "Prove it".
-    return page.locator(f'section.experiment[data-experiment="{name}"]:not(.prove-panel *)')
-
-
-def press(page: Page, name: str, **params) -> str | None:
-    """Fill the panel's inputs, press its button, and return the task id it sent, if any."""
-    panel = experiment(page, name)
-    for field, value in params.items():
-        panel.locator(f"input[name={field}]").fill(str(value))
-    with page.expect_response(f"**/api/experiments/{name}") as response:
-        panel.get_by_role("button").first.click()
-    return response.value.json().get("task_id")
-
-
-def card(page: Page, task_id: str):
-    return page.locator(f'.task[data-task-id="{task_id}"]')
-
-
 def test_the_real_source_is_shown_and_the_rest_waits_for_your_answer(page: Page, base_url: str):
-    open_lesson(page, base_url)
+    open_lesson(page, base_url, SLUG)
     expect(page.locator("h1")).to_have_text("The task decorator")
     expect(experiment(page, "lesson3.undecorated")).to_be_hidden()
-    commit_all(page)
+    commit_all(page, PREDICTIONS)
     plain = page.locator(".highlight").filter(has_text="def plain_add").first
     expect(plain).to_contain_text("return x + y")
     expect(page.locator(".highlight").filter(has_text="def flaky_task").first).to_contain_text(
@@ -66,8 +36,8 @@ def test_the_real_source_is_shown_and_the_rest_waits_for_your_answer(page: Page,
 def test_delay_on_a_plain_function_fails_and_the_decorated_one_runs_on_a_worker(
     page: Page, base_url: str
 ):
-    open_lesson(page, base_url)
-    commit_all(page)
+    open_lesson(page, base_url, SLUG)
+    commit_all(page, PREDICTIONS)
     press(page, "lesson3.undecorated", x=2, y=3)
     outcome = experiment(page, "lesson3.undecorated").locator(".outcome")
     expect(outcome).to_contain_text("AttributeError: 'function' object has no attribute 'delay'")
@@ -85,8 +55,8 @@ def test_delay_on_a_plain_function_fails_and_the_decorated_one_runs_on_a_worker(
 
 
 def test_a_bound_task_shows_its_request_from_the_worker(page: Page, base_url: str):
-    open_lesson(page, base_url)
-    commit_all(page)
+    open_lesson(page, base_url, SLUG)
+    commit_all(page, PREDICTIONS)
     press(page, "lesson3.request")
     outcome = experiment(page, "lesson3.request").locator(".outcome")
     expect(outcome).to_contain_text(
@@ -99,8 +69,8 @@ def test_a_bound_task_shows_its_request_from_the_worker(page: Page, base_url: st
 
 
 def test_retries_stream_onto_the_card_with_their_countdowns_then_succeed(page: Page, base_url: str):
-    open_lesson(page, base_url)
-    commit_all(page)
+    open_lesson(page, base_url, SLUG)
+    commit_all(page, PREDICTIONS)
     task_id = press(page, "lesson3.retry", failures=2, max_retries=3)
     expect(experiment(page, "lesson3.retry").locator(".outcome")).to_contain_text(
         "waiting 1 s, 2 s, 4 s before each retry"
@@ -122,8 +92,8 @@ def test_retries_stream_onto_the_card_with_their_countdowns_then_succeed(page: P
 
 
 def test_when_the_retries_run_out_the_card_shows_the_services_error(page: Page, base_url: str):
-    open_lesson(page, base_url)
-    commit_all(page)
+    open_lesson(page, base_url, SLUG)
+    commit_all(page, PREDICTIONS)
     task_id = press(page, "lesson3.retry", failures=3, max_retries=2)
     task = card(page, task_id)
     expect(task).to_have_attribute("data-state", "failed", timeout=20000)
@@ -135,8 +105,8 @@ def test_when_the_retries_run_out_the_card_shows_the_services_error(page: Page, 
 
 
 def test_an_out_of_range_choice_shows_the_servers_message(page: Page, base_url: str):
-    open_lesson(page, base_url)
-    commit_all(page)
+    open_lesson(page, base_url, SLUG)
+    commit_all(page, PREDICTIONS)
     panel = experiment(page, "lesson3.retry")
     panel.locator("input[name=max_retries]").fill("9")
     panel.get_by_role("button").first.click()

@@ -7,7 +7,11 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.learner_page import commit_through, experiment, open_lesson
+
 pytestmark = pytest.mark.browser
+
+SLUG = "delay-vs-direct-call"
 
 # The lesson's predictions in page order, with the right answer to each.
 PREDICTIONS = [
@@ -18,44 +22,22 @@ PREDICTIONS = [
 ]
 
 
-def open_lesson(page: Page, base_url: str) -> None:
-    page.goto(base_url + "/lessons/delay-vs-direct-call")
-    expect(page.locator("#conn")).to_have_text("live")
-
-
-def commit_through(page: Page, last: str) -> None:
-    """Answer each prediction up to ``last`` as a learner does; the text after each appears."""
-    for question, choice in PREDICTIONS:
-        card = page.locator(f"#q-{question}")
-        card.locator(f'label[data-choice="{choice}"]').click()
-        card.get_by_role("button", name="Commit to this answer").click()
-        expect(card.locator(".verdict")).to_contain_text("Right")
-        expect(page.locator(f'.after-prediction[data-after="{question}"]')).to_be_visible()
-        if question == last:
-            return
-
-
-def experiment(page: Page, name: str):
-    # The lesson's own panel, not a copy inside a question's "Prove it".
-    return page.locator(f'section.experiment[data-experiment="{name}"]:not(.prove-panel *)')
-
-
 def test_the_lesson_shows_highlighted_code_and_hides_the_reveal_until_you_commit(
     page: Page, base_url: str
 ):
-    open_lesson(page, base_url)
+    open_lesson(page, base_url, SLUG)
     expect(page.locator("h1")).to_have_text(".delay() versus a direct call")
     expect(page.locator(".highlight").first).to_contain_text("def slow_task(self, seconds: int)")
     assert page.locator(".highlight").first.locator("span").count() > 10  # Pygments tokens
     expect(experiment(page, "lesson5.direct")).to_be_hidden()
-    commit_through(page, "lesson5-direct-wait")
+    commit_through(page, PREDICTIONS, "lesson5-direct-wait")
     expect(experiment(page, "lesson5.direct")).to_be_visible()
     expect(experiment(page, "lesson5.delay")).to_be_hidden()
 
 
 def test_direct_call_makes_the_page_wait_and_the_stopwatch_shows_it(page: Page, base_url: str):
-    open_lesson(page, base_url)
-    commit_through(page, "lesson5-direct-wait")
+    open_lesson(page, base_url, SLUG)
+    commit_through(page, PREDICTIONS, "lesson5-direct-wait")
     panel = experiment(page, "lesson5.direct")
     panel.locator("input[name=seconds]").fill("1")
     panel.get_by_role("button", name="slow_task(seconds)").click()
@@ -68,8 +50,8 @@ def test_direct_call_makes_the_page_wait_and_the_stopwatch_shows_it(page: Page, 
 
 
 def test_delay_returns_an_async_result_and_the_card_lights_the_path(page: Page, base_url: str):
-    open_lesson(page, base_url)
-    commit_through(page, "lesson5-delay-returns")
+    open_lesson(page, base_url, SLUG)
+    commit_through(page, PREDICTIONS, "lesson5-delay-returns")
     panel = experiment(page, "lesson5.delay")
     panel.locator("input[name=seconds]").fill("2")
     panel.get_by_role("button", name="slow_task.delay(seconds)").click()
@@ -99,8 +81,8 @@ def test_delay_returns_an_async_result_and_the_card_lights_the_path(page: Page, 
 
 
 def test_delay_then_get_runs_on_the_worker_but_the_page_still_waits(page: Page, base_url: str):
-    open_lesson(page, base_url)
-    commit_through(page, "lesson5-get-in-request")
+    open_lesson(page, base_url, SLUG)
+    commit_through(page, PREDICTIONS, "lesson5-get-in-request")
     panel = experiment(page, "lesson5.delay_get")
     panel.locator("input[name=seconds]").fill("1")
     panel.get_by_role("button", name="slow_task.delay(seconds).get()").click()
@@ -113,8 +95,8 @@ def test_delay_then_get_runs_on_the_worker_but_the_page_still_waits(page: Page, 
 
 
 def test_countdown_is_received_now_held_by_the_worker_and_started_later(page: Page, base_url: str):
-    open_lesson(page, base_url)
-    commit_through(page, "lesson5-countdown-received")
+    open_lesson(page, base_url, SLUG)
+    commit_through(page, PREDICTIONS, "lesson5-countdown-received")
     panel = experiment(page, "lesson5.countdown")
     panel.locator("input[name=seconds]").fill("1")
     panel.locator("input[name=countdown]").fill("2")
@@ -129,8 +111,8 @@ def test_countdown_is_received_now_held_by_the_worker_and_started_later(page: Pa
 
 
 def test_a_bad_value_shows_the_servers_message(page: Page, base_url: str):
-    open_lesson(page, base_url)
-    commit_through(page, "lesson5-delay-returns")
+    open_lesson(page, base_url, SLUG)
+    commit_through(page, PREDICTIONS, "lesson5-delay-returns")
     panel = experiment(page, "lesson5.delay")
     panel.locator("input[name=seconds]").fill("0")
     panel.get_by_role("button").click()

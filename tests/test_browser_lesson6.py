@@ -7,48 +7,33 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.learner_page import commit_all, commit_through, experiment, open_lesson
+
 pytestmark = pytest.mark.browser
 
+SLUG = "tasks-in-their-own-modules"
+
 PREDICTIONS = {"lesson6-main-file": "c", "lesson6-unknown-name": "b", "lesson6-circle": "a"}
-
-
-def open_lesson(page: Page, base_url: str) -> None:
-    page.goto(base_url + "/lessons/tasks-in-their-own-modules")
-    expect(page.locator("#conn")).to_have_text("live")
-
-
-def commit(page: Page, question: str) -> None:
-    """Answer a prediction the way a learner does; the text after it then appears."""
-    card = page.locator(f"#q-{question}")
-    card.locator(f'label[data-choice="{PREDICTIONS[question]}"]').click()
-    card.get_by_role("button", name="Commit to this answer").click()
-    expect(card.locator(".verdict")).to_contain_text("Right")
-    expect(page.locator(f'.after-prediction[data-after="{question}"]')).to_be_visible()
-
-
-def experiment(page: Page, name: str):
-    # The lesson's own panel, not the copy inside a question's "Prove it".
-    return page.locator(f'section.experiment[data-experiment="{name}"]:not(.prove-panel *)')
 
 
 def test_the_lesson_shows_the_projects_own_files_and_hides_the_answer_until_you_commit(
     page: Page, base_url: str
 ):
-    open_lesson(page, base_url)
+    open_lesson(page, base_url, SLUG)
     expect(page.locator("h1")).to_have_text("Tasks in their own modules")
     paths = page.locator(".source-path")
     expect(paths.filter(has_text="sandbox_tasks/basics.py")).to_have_count(1)
     expect(paths.filter(has_text="celery_app.py")).to_have_count(1)
     expect(page.locator(".highlight").filter(has_text="flask_app = create_app()")).to_have_count(1)
     expect(experiment(page, "lesson6.registered")).to_be_hidden()
-    commit(page, "lesson6-main-file")
+    commit_through(page, PREDICTIONS, "lesson6-main-file")
     expect(experiment(page, "lesson6.registered")).to_be_visible()
     expect(experiment(page, "lesson6.unknown")).to_be_hidden()
 
 
 def test_the_running_worker_lists_its_tasks_by_module(page: Page, base_url: str):
-    open_lesson(page, base_url)
-    commit(page, "lesson6-main-file")
+    open_lesson(page, base_url, SLUG)
+    commit_through(page, PREDICTIONS, "lesson6-main-file")
     panel = experiment(page, "lesson6.registered")
     panel.get_by_role("button").click()
     outcome = panel.locator(".outcome")
@@ -58,9 +43,8 @@ def test_the_running_worker_lists_its_tasks_by_module(page: Page, base_url: str)
 
 
 def test_an_unknown_name_fails_on_the_worker_and_the_real_name_runs(page: Page, base_url: str):
-    open_lesson(page, base_url)
-    for question in ("lesson6-main-file", "lesson6-unknown-name"):
-        commit(page, question)
+    open_lesson(page, base_url, SLUG)
+    commit_through(page, PREDICTIONS, "lesson6-unknown-name")
     panel = experiment(page, "lesson6.unknown")
     panel.get_by_role("combobox").select_option("sandbox_tasks.basics.ad")
     panel.get_by_role("button").click()
@@ -86,9 +70,8 @@ def test_an_unknown_name_fails_on_the_worker_and_the_real_name_runs(page: Page, 
 def test_a_real_python_stops_at_the_circle_and_imports_the_one_way_layout(
     page: Page, base_url: str
 ):
-    open_lesson(page, base_url)
-    for question in PREDICTIONS:
-        commit(page, question)
+    open_lesson(page, base_url, SLUG)
+    commit_all(page, PREDICTIONS)
     panel = experiment(page, "lesson6.layout")
     panel.get_by_role("button").click()
     outcome = panel.locator(".outcome")

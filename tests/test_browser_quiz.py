@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.learner_page import experiment, open_live, question_card
 from tests.quiz_course import write_course
 
 pytestmark = pytest.mark.browser
@@ -21,16 +22,12 @@ def site(stack, tmp_path_factory) -> str:
     process.stop()
 
 
-def card(page: Page, qid: str):
-    return page.locator(f'.quiz-question[data-question="{qid}"]')
-
-
 def test_a_prediction_hides_the_rest_of_the_lesson_until_the_learner_commits(page: Page, site):
     page.goto(site + "/lessons/first-steps")
-    first, second = card(page, "fx-first"), card(page, "fx-second")
+    first, second = question_card(page, "fx-first"), question_card(page, "fx-second")
     expect(first.get_by_text("Before reading on: commit to your answer")).to_be_visible()
     expect(page.get_by_text("ALPHA-AFTER")).to_be_hidden()
-    expect(page.locator('[data-experiment="lesson5.delay"]')).to_be_hidden()
+    expect(experiment(page, "lesson5.delay")).to_be_hidden()
 
     first.get_by_role("button", name="Commit to this answer").click()
     expect(first.get_by_role("alert")).to_contain_text("Pick an answer first")
@@ -41,7 +38,7 @@ def test_a_prediction_hides_the_rest_of_the_lesson_until_the_learner_commits(pag
     expect(first.locator(".verdict")).to_contain_text("REVEAL-FIRST-SECRET")
     expect(first.locator('.choice[data-choice="b"]')).to_have_class(re.compile("correct"))
     expect(page.get_by_text("ALPHA-AFTER")).to_be_visible()
-    expect(page.locator('[data-experiment="lesson5.delay"]')).to_be_visible()
+    expect(experiment(page, "lesson5.delay")).to_be_visible()
     expect(page.get_by_text("BETA-AFTER")).to_be_hidden()  # the next prediction still waits
 
     second.get_by_role("button", name="Show me anyway").click()
@@ -52,7 +49,9 @@ def test_a_prediction_hides_the_rest_of_the_lesson_until_the_learner_commits(pag
     expect(page.locator(".lesson-end")).to_contain_text("marked as read")
 
     page.reload()  # answered questions stay answered, drawn by the server
-    expect(card(page, "fx-first").locator(".verdict")).to_contain_text("REVEAL-FIRST-SECRET")
+    expect(question_card(page, "fx-first").locator(".verdict")).to_contain_text(
+        "REVEAL-FIRST-SECRET"
+    )
     expect(page.get_by_text("BETA-AFTER")).to_be_visible()
 
     page.goto(site + "/")
@@ -65,9 +64,8 @@ def test_a_prediction_hides_the_rest_of_the_lesson_until_the_learner_commits(pag
 
 
 def test_a_wrong_myth_answer_shows_the_reality_and_prove_it_runs_on_the_worker(page: Page, site):
-    page.goto(site + "/quiz")
-    expect(page.locator("#conn")).to_have_text("live")
-    myth = card(page, "fx-myth")
+    open_live(page, site + "/quiz")
+    myth = question_card(page, "fx-myth")
     expect(myth).to_contain_text("Decorating a function makes every call run in the background.")
     expect(myth.get_by_role("button", name="Prove it")).to_be_hidden()
 
@@ -92,7 +90,7 @@ def test_a_wrong_myth_answer_shows_the_reality_and_prove_it_runs_on_the_worker(p
 
 def test_the_progress_page_shows_the_score_and_resets_it(page: Page, site):
     page.goto(site + "/quiz")
-    myth = card(page, "fx-myth")
+    myth = question_card(page, "fx-myth")
     myth.get_by_label("In the calling process.").check()
     myth.get_by_role("button", name="Commit to this answer").click()
     expect(myth.locator(".verdict")).to_contain_text("Right")
@@ -104,4 +102,4 @@ def test_the_progress_page_shows_the_score_and_resets_it(page: Page, site):
     expect(page.locator(".myth-score")).to_contain_text("Not started: 1 myths are waiting.")
 
     page.goto(site + "/quiz")
-    expect(card(page, "fx-myth")).to_have_attribute("data-state", "open")
+    expect(question_card(page, "fx-myth")).to_have_attribute("data-state", "open")

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from config import ROOT
+from tests.learner_page import experiment, experiment_selector, open_lesson
 from web import lessons
 
 pytestmark = pytest.mark.browser
@@ -120,8 +121,7 @@ def test_large_type_for_a_projector_scales_the_page_and_is_remembered(page: Page
 
 
 def test_the_keyboard_alone_answers_a_prediction_and_runs_an_experiment(page: Page, base_url: str):
-    page.goto(base_url + "/lessons/delay-vs-direct-call")
-    expect(page.locator("#conn")).to_have_text("live")
+    open_lesson(page, base_url, "delay-vs-direct-call")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.matches('a.skip')"), "first Tab: skip link"
 
@@ -131,7 +131,7 @@ def test_the_keyboard_alone_answers_a_prediction_and_runs_an_experiment(page: Pa
     page.keyboard.press("Enter")
     expect(page.locator("#q-lesson5-direct-wait .verdict")).to_contain_text("Right")
 
-    panel = 'section.experiment[data-experiment="lesson5.direct"]:not(.prove-panel *)'
+    panel = experiment_selector("lesson5.direct")
     tab_to(page, f"{panel} input[name=seconds]")
     page.keyboard.press("Control+a")
     page.keyboard.type("1")
@@ -165,7 +165,7 @@ def test_at_phone_width_no_page_scrolls_sideways(page: Page, base_url: str):
         assert page.evaluate(width) <= 360, f"{lesson.slug} scrolls sideways on a phone"
     # A task card under its button fits too.
     unlock_every_prediction(page, base_url, "delay-vs-direct-call")
-    panel = page.locator('section.experiment[data-experiment="lesson5.delay"]:not(.prove-panel *)')
+    panel = experiment(page, "lesson5.delay")
     panel.get_by_role("button").click()
     card = panel.locator(".panel-tasks .task")
     expect(card).to_have_attribute("data-state", "succeeded", timeout=15000)
@@ -179,10 +179,9 @@ def test_no_request_leaves_the_site(page: Page, base_url: str):
     page.on("websocket", lambda ws: requested.append(ws.url))
     page.goto(base_url + "/")
     for lesson in LESSONS:
-        page.goto(f"{base_url}/lessons/{lesson.slug}")
-        expect(page.locator("#conn")).to_have_text("live")
+        open_lesson(page, base_url, lesson.slug)
     unlock_every_prediction(page, base_url, "delay-vs-direct-call")
-    panel = page.locator('section.experiment[data-experiment="lesson5.delay"]:not(.prove-panel *)')
+    panel = experiment(page, "lesson5.delay")
     panel.get_by_role("button").click()
     expect(page.locator(".task").first).to_have_attribute("data-state", "succeeded", timeout=15000)
     assert any(url.startswith("ws://") for url in requested)

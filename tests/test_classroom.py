@@ -14,7 +14,7 @@ import time
 import pytest
 import websocket
 
-from tests.classroom_people import Instructor, fetch, join, press
+from tests.classroom_people import Instructor, fetch, join
 from tests.conftest import Learner, receive_until
 from tests.stack import poll
 from web import keys, signals
@@ -32,8 +32,28 @@ def code(instructor):
     return instructor.open_class()
 
 
+@pytest.fixture
+def ana(stack, code):
+    """A learner who has joined the class as Ana."""
+    who = Learner(stack.base_url)
+    join(who, code, "Ana")
+    yield who
+    who.close()
+
+
 def projector_until(ws, predicate, timeout: float = 30) -> list[dict]:
     return receive_until(ws, predicate, timeout)
+
+
+def projector_until_succeeded(ws, task_id: str) -> list[dict]:
+    """The projector's messages up to the one that shows ``task_id`` succeeded."""
+    return projector_until(
+        ws,
+        lambda m: (
+            m["type"] == "class-tasks"
+            and any(e["task_id"] == task_id and e["state"] == "succeeded" for e in m["events"])
+        ),
+    )
 
 
 # -- the instructor's access -----------------------------------------------------------------
@@ -220,36 +240,25 @@ def test_a_nickname_is_taken_once_per_class_and_a_closed_class_takes_nobody(
 
 
 # -- the projector's live feed ---------------------------------------------------------------
-def test_a_learners_task_shows_on_the_projector_with_their_nickname(stack, code, instructor):
-    ana = Learner(stack.base_url)
-    try:
-        join(ana, code, "Ana")
-        projector = instructor.projector(code)
-        task_id = press(ana.socket(), seconds=1)
-        seen = projector_until(
-            projector,
-            lambda m: (
-                m["type"] == "class-tasks"
-                and any(e["task_id"] == task_id and e["state"] == "succeeded" for e in m["events"])
-            ),
-        )
-        events = [e for m in seen if m["type"] == "class-tasks" for e in m["events"]]
-        assert {e["who"] for e in events} == {"Ana"}
-        # Each state once (events from the web and the worker may arrive in either order).
-        assert sorted(e["state"] for e in events if e["state"] != "progress") == [
-            "received",
-            "sent",
-            "started",
-            "succeeded",
-        ]
-        counters = poll(
-            lambda: (c := instructor_state(instructor, code)["counters"])["succeeded"] == 1 and c,
-            10,
-            message="the counters",
-        )
-        assert (counters["sent"], counters["waiting"], counters["running"]) == (1, 0, 0)
-    finally:
-        ana.close()
+def test_a_learners_task_shows_on_the_projector_with_their_nickname(code, instructor, ana):
+    projector = instructor.projector(code)
+    task_id = ana.session().start("lesson5.delay", seconds=1)
+    seen = projector_until_succeeded(projector, task_id)
+    events = [e for m in seen if m["type"] == "class-tasks" for e in m["events"]]
+    assert {e["who"] for e in events} == {"Ana"}
+    # Each state once (events from the web and the worker may arrive in either order).
+    assert sorted(e["state"] for e in events if e["state"] != "progress") == [
+        "received",
+        "sent",
+        "started",
+        "succeeded",
+    ]
+    counters = poll(
+        lambda: (c := instructor_state(instructor, code)["counters"])["succeeded"] == 1 and c,
+        10,
+        message="the counters",
+    )
+    assert (counters["sent"], counters["waiting"], counters["running"]) == (1, 0, 0)
 
 
 def instructor_state(instructor, code: str) -> dict:
@@ -263,15 +272,14 @@ def test_learners_never_see_each_others_events_or_nicknames(stack, code, instruc
     try:
         join(ana, code, "Ana")
         join(bo, code, "Bo")
-        ana_ws, bo_ws = ana.socket(), bo.socket()
-        mine = press(ana_ws, seconds=1)
-        theirs = press(bo_ws, seconds=1)
-        bo_seen = receive_until(
-            bo_ws, lambda m: m.get("task_id") == theirs and m.get("state") == "succeeded"
-        )
-        receive_until(ana_ws, lambda m: m.get("task_id") == mine and m.get("state") == "succeeded")
-        assert {m["task_id"] for m in bo_seen if m["type"] == "task"} == {theirs}
-        assert "Ana" not in json.dumps(bo_seen)
+        ana_ws, bo_ws = ana.session(), bo.session()
+        mine = ana_ws.start("lesson5.delay", seconds=1)
+        theirs = bo_ws.start("lesson5.delay", seconds=1)
+        bo_ws.events(theirs, until=("succeeded",))
+        ana_ws.events(mine, until=("succeeded",))
+        # Everything Bo's socket received, from before his own reply on.
+        assert bo_ws.task_ids() == {theirs}
+        assert "Ana" not in json.dumps(bo_ws.seen)
         status, me = bo.post("/api/classroom/join", {"code": code, "nickname": "Bo"})
         assert "Ana" not in json.dumps(me)
     finally:
@@ -279,20 +287,13 @@ def test_learners_never_see_each_others_events_or_nicknames(stack, code, instruc
         bo.close()
 
 
-def test_follow_along_reaches_the_learners_socket(stack, code, instructor):
-    ana = Learner(stack.base_url)
-    try:
-        join(ana, code, "Ana")
-        ws = ana.socket()
-        status, _ = instructor.post(
-            f"/api/classroom/{code}/lesson", {"lesson": "delay-vs-direct-call"}
-        )
-        assert status == 200
-        notice = receive_until(ws, lambda m: m["type"] == "classroom")[-1]
-        assert notice["what"] == "lesson" and notice["url"] == "/lessons/delay-vs-direct-call"
-        assert json.loads(fetch(ana, "/api/classroom/me")[1])["lesson"] == ("delay-vs-direct-call")
-    finally:
-        ana.close()
+def test_follow_along_reaches_the_learners_socket(code, instructor, ana):
+    ws = ana.socket()
+    status, _ = instructor.post(f"/api/classroom/{code}/lesson", {"lesson": "delay-vs-direct-call"})
+    assert status == 200
+    notice = receive_until(ws, lambda m: m["type"] == "classroom")[-1]
+    assert notice["what"] == "lesson" and notice["url"] == "/lessons/delay-vs-direct-call"
+    assert json.loads(fetch(ana, "/api/classroom/me")[1])["lesson"] == ("delay-vs-direct-call")
 
 
 def test_the_answer_is_revealed_only_when_the_instructor_chooses(stack, code, instructor):
@@ -357,30 +358,19 @@ def test_a_control_on_an_unknown_class_is_a_404(instructor):
     assert status == 404 and "no class" in reply["message"]
 
 
-def test_the_results_export_has_a_row_per_learner(stack, code, instructor):
-    ana = Learner(stack.base_url)
-    try:
-        join(ana, code, "Ana")
-        projector = instructor.projector(code)
-        task_id = press(ana.socket(), seconds=1)
-        projector_until(
-            projector,
-            lambda m: (
-                m["type"] == "class-tasks"
-                and any(e["task_id"] == task_id and e["state"] == "succeeded" for e in m["events"])
-            ),
-        )
-        status, body = instructor.get(f"/classroom/{code}/results.csv")
-        rows = list(csv.DictReader(io.StringIO(body.decode())))
-        assert status == 200 and len(rows) == 1
-        assert (rows[0]["nickname"], rows[0]["tasks_sent"]) == ("Ana", "1")
-        poll(
-            lambda: csv_row(instructor, code)["tasks_succeeded"] == "1",
-            10,
-            message="the export to count the success",
-        )
-    finally:
-        ana.close()
+def test_the_results_export_has_a_row_per_learner(code, instructor, ana):
+    projector = instructor.projector(code)
+    task_id = ana.session().start("lesson5.delay", seconds=1)
+    projector_until_succeeded(projector, task_id)
+    status, body = instructor.get(f"/classroom/{code}/results.csv")
+    rows = list(csv.DictReader(io.StringIO(body.decode())))
+    assert status == 200 and len(rows) == 1
+    assert (rows[0]["nickname"], rows[0]["tasks_sent"]) == ("Ana", "1")
+    poll(
+        lambda: csv_row(instructor, code)["tasks_succeeded"] == "1",
+        10,
+        message="the export to count the success",
+    )
 
 
 def csv_row(instructor, code: str) -> dict:
@@ -398,14 +388,8 @@ def test_two_web_processes_count_each_event_once_and_share_class_changes(stack, 
     try:
         join(ana, code, "Ana")
         projector = watcher.projector(code)
-        task_id = press(ana.socket(), seconds=1)
-        projector_until(
-            projector,
-            lambda m: (
-                m["type"] == "class-tasks"
-                and any(e["task_id"] == task_id and e["state"] == "succeeded" for e in m["events"])
-            ),
-        )
+        task_id = ana.session().start("lesson5.delay", seconds=1)
+        projector_until_succeeded(projector, task_id)
         counters = instructor_state(instructor, code)["counters"]
         assert (counters["sent"], counters["succeeded"], counters["running"]) == (1, 1, 0)
         status, _ = instructor.post(
@@ -420,58 +404,46 @@ def test_two_web_processes_count_each_event_once_and_share_class_changes(stack, 
 
 
 def test_an_answer_recorded_in_any_web_process_moves_the_projectors_tally(
-    stack, app, code, instructor
+    stack, app, code, instructor, ana
 ):
     # The quiz announces a stored answer with signals.answer_recorded; here an in-process app
     # plays that web process, and the projector is served by the session's gunicorn.
-    ana = Learner(stack.base_url)
-    try:
-        join(ana, code, "Ana")
-        (learner_id,) = stack.redis().hkeys(keys.classroom(code, "members"))
-        projector = instructor.projector(code)
-        with app.test_request_context():
-            signals.answer_recorded.send(
-                app,
-                learner=learner_id,
-                question="lesson5-direct-wait",
-                kind="prediction",
-                choice="c",
-                correct=False,
-                at=time.time(),
-            )
-        pushed = projector_until(projector, lambda m: m["type"] == "tally")[-1]["question"]
-        assert (pushed["id"], pushed["tally"]["counts"], pushed["answer"]) == (
-            "lesson5-direct-wait",
-            {"a": 0, "b": 0, "c": 1},
-            None,
+    (learner_id,) = stack.redis().hkeys(keys.classroom(code, "members"))
+    projector = instructor.projector(code)
+    with app.test_request_context():
+        signals.answer_recorded.send(
+            app,
+            learner=learner_id,
+            question="lesson5-direct-wait",
+            kind="prediction",
+            choice="c",
+            correct=False,
+            at=time.time(),
         )
-        with app.test_request_context():  # someone in no class: no tally moves
-            signals.answer_recorded.send(
-                app,
-                learner="0" * 32,
-                question="lesson5-direct-wait",
-                kind="prediction",
-                choice="a",
-                correct=False,
-                at=time.time(),
-            )
-        assert stack.redis().hlen(keys.classroom(code, "answers:lesson5-direct-wait")) == 1
-    finally:
-        ana.close()
+    pushed = projector_until(projector, lambda m: m["type"] == "tally")[-1]["question"]
+    assert (pushed["id"], pushed["tally"]["counts"], pushed["answer"]) == (
+        "lesson5-direct-wait",
+        {"a": 0, "b": 0, "c": 1},
+        None,
+    )
+    with app.test_request_context():  # someone in no class: no tally moves
+        signals.answer_recorded.send(
+            app,
+            learner="0" * 32,
+            question="lesson5-direct-wait",
+            kind="prediction",
+            choice="a",
+            correct=False,
+            at=time.time(),
+        )
+    assert stack.redis().hlen(keys.classroom(code, "answers:lesson5-direct-wait")) == 1
 
 
-def test_a_learners_answer_moves_the_class_tally(stack, code, instructor):
-    ana = Learner(stack.base_url)
-    try:
-        join(ana, code, "Ana")
-        projector = instructor.projector(code)
-        status, reply = ana.post("/api/answers", {"question": "lesson5-direct-wait", "answer": "a"})
-        assert status == 200, reply
-        pushed = projector_until(projector, lambda m: m["type"] == "tally", timeout=10)[-1][
-            "question"
-        ]
-        assert pushed["id"] == "lesson5-direct-wait"
-        assert pushed["tally"]["counts"]["a"] == 1 and pushed["tally"]["total"] == 1
-        assert pushed["answer"] is None  # not revealed yet
-    finally:
-        ana.close()
+def test_a_learners_answer_moves_the_class_tally(code, instructor, ana):
+    projector = instructor.projector(code)
+    status, reply = ana.post("/api/answers", {"question": "lesson5-direct-wait", "answer": "a"})
+    assert status == 200, reply
+    pushed = projector_until(projector, lambda m: m["type"] == "tally", timeout=10)[-1]["question"]
+    assert pushed["id"] == "lesson5-direct-wait"
+    assert pushed["tally"]["counts"]["a"] == 1 and pushed["tally"]["total"] == 1
+    assert pushed["answer"] is None  # not revealed yet

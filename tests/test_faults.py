@@ -8,72 +8,23 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import signal
-import time
 
 import psutil
 import pytest
 from playwright.sync_api import Page, expect
 
 from config import QUEUE
-from tests.conftest import Learner, receive_until
+from tests.conftest import Learner, events_of
 from tests.stack import Stack, poll
 
 LESSON5 = "/lessons/delay-vs-direct-call"
-FINAL = ("succeeded", "failed")
 
 
 @pytest.fixture(scope="session")
 def base_url():
     # Each page here goes to a stack of its own; the session's shared site is not needed.
     return None
-
-
-@pytest.fixture
-def own_stack():
-    """A Stack this test may break; ``own_stack(**env)`` starts Redis with extra settings."""
-    stacks = []
-
-    def make(**env) -> Stack:
-        stack = Stack()
-        stack.env.update({k: str(v) for k, v in env.items()})
-        stack.start_redis()
-        stacks.append(stack)
-        return stack
-
-    yield make
-    for stack in stacks:
-        stack.stop()
-        shutil.rmtree(stack.dir, ignore_errors=True)
-
-
-class Watch:
-    """One learner's websocket and every message it has received so far."""
-
-    def __init__(self, ws):
-        self.ws = ws
-        self.messages: list[dict] = []
-
-    def until(self, predicate, timeout: float = 30) -> list[dict]:
-        self.messages += receive_until(self.ws, predicate, timeout)
-        return self.messages
-
-    def run(self, experiment: str, **params) -> str:
-        """Press a button over the websocket; return the task id."""
-        ref = f"{experiment}-{time.monotonic_ns()}"
-        message = {"action": "run", "experiment": experiment, "params": params, "ref": ref}
-        self.ws.send(json.dumps(message))
-        reply = self.until(lambda m: m.get("ref") == ref)[-1]
-        assert reply["type"] == "sent", reply
-        return reply["task_id"]
-
-    def events(self, task_id: str) -> list[dict]:
-        return events_of(self.messages, task_id)
-
-
-def events_of(messages: list[dict], task_id: str) -> list[dict]:
-    return [m for m in messages if m.get("type") == "task" and m["task_id"] == task_id]
 
 
 def restart_redis(stack: Stack) -> None:
@@ -160,21 +111,21 @@ def test_a_task_whose_worker_is_sigkilled_is_redelivered_and_the_learner_sees_it
     _, base = stack.start_web()
     learner = Learner(base)
     try:
-        ws = Watch(learner.socket())
-        task_id = ws.run("lesson5.delay", seconds=2)
+        ws = learner.session()
+        task_id = ws.start("lesson5.delay", seconds=2)
         ws.until(lambda m: m.get("task_id") == task_id and m["state"] == "progress")
-        delivered = next(e for e in ws.events(task_id) if e["state"] == "received")
+        delivered = next(e for e in events_of(ws.seen, task_id) if e["state"] == "received")
         assert delivered["fields"]["hostname"].startswith("first@")
 
         first.signal(signal.SIGKILL)
         first.popen.wait(10)
         # Never acknowledged (acks_late): the message is still in Redis, not lost with the worker.
         assert any(task_id in raw for raw in stack.redis().hvals("unacked"))
-        killed = len(ws.messages)
+        killed = len(ws.seen)
 
         stack.start_worker("second", concurrency=4)
-        ws.until(lambda m: m.get("task_id") == task_id and m.get("state") in FINAL, timeout=45)
-        after = events_of(ws.messages[killed:], task_id)
+        ws.events(task_id, timeout=45)
+        after = events_of(ws.seen[killed:], task_id)
         # The learner sees the task received and started again, by the other worker.
         assert [e["state"] for e in after if e["state"] != "progress"] == [
             "received",
@@ -184,8 +135,7 @@ def test_a_task_whose_worker_is_sigkilled_is_redelivered_and_the_learner_sees_it
         assert {e["fields"]["hostname"].split("@")[0] for e in after} == {"second"}
         # Redelivered by the visibility timeout, measured from the first delivery.
         assert after[0]["timestamp"] - delivered["timestamp"] >= 4 - 0.5
-        ws.ws.send(json.dumps({"action": "sync", "task_ids": [task_id]}))
-        snapshot = ws.until(lambda m: m["type"] == "snapshot")[-1]
+        snapshot = ws.sync(task_id)
         assert snapshot["tasks"][0]["state"] == "succeeded"
         assert snapshot["tasks"][0]["result"]["slept"] == 2
         assert stack.redis().hlen("unacked") == 0
@@ -312,40 +262,33 @@ def test_with_two_webs_and_two_workers_every_event_reaches_the_learner_who_sent_
     alice, bob = Learner(web_a), Learner(web_a)
     try:
         # Alice presses buttons on web A but also has a page open on web B; Bob watches both.
-        alice_a = Watch(alice.socket())
+        alice_a = alice.session()
         alice.base_url = web_b
-        alice_b = Watch(alice.socket())
-        bob_a = Watch(bob.socket())
+        alice_b = alice.session()
+        bob_a = bob.session()
         bob.base_url = web_b
-        bob_b = Watch(bob.socket())
-        sent = [alice_a.run("lesson5.delay", seconds=1) for _ in range(6)]
+        bob_b = bob.session()
+        sent = [alice_a.start("lesson5.delay", seconds=1) for _ in range(6)]
 
         for ws in (alice_a, alice_b):
-            finished: set[str] = set()
-
-            def all_done(m, finished=finished):
-                if m.get("type") == "task" and m["state"] == "succeeded":
-                    finished.add(m["task_id"])
-                return finished == set(sent)
-
-            ws.until(all_done, timeout=45)
             for task_id in sent:
-                states = {e["state"] for e in ws.events(task_id)}
+                ws.events(task_id, until=("succeeded",), timeout=45)
+            for task_id in sent:
+                states = {e["state"] for e in events_of(ws.seen, task_id)}
                 assert {"sent", "received", "started", "succeeded"} <= states, (task_id, states)
-            assert {m["task_id"] for m in ws.messages if m.get("type") == "task"} == set(sent)
+            assert ws.task_ids() == set(sent)
         # Both workers took a share: the events came from two processes on their way back.
         hosts = {
             m["fields"]["hostname"].split("@")[0]
-            for m in alice_b.messages
+            for m in alice_b.seen
             if m.get("type") == "task" and m["state"] == "started"
         }
         assert hosts == {"left", "right"}
 
         # Bob never receives any of Alice's events, on either process.
         for ws in (bob_a, bob_b):
-            ws.ws.send(json.dumps({"action": "ping"}))
-            ws.until(lambda m: m["type"] == "pong")
-            assert [m for m in ws.messages if m.get("type") == "task"] == []
+            ws.ping()
+            assert ws.task_ids() == set()
     finally:
         alice.close()
         bob.close()

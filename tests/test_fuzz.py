@@ -21,7 +21,7 @@ import websocket
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import receive_until
+from tests.conftest import Session, receive_until
 from tests.stack import Stack, poll
 from web import create_app
 from web.experiments import EXPERIMENTS, ExperimentError
@@ -287,17 +287,12 @@ def assert_still_healthy(site, sockets_before: int) -> None:
     poll(lambda: health(site)["sockets"] <= sockets_before, 20, message="sockets to close")
     assert site.web.alive()
     assert "Traceback" not in site.web.log(), site.web.log()[-3000:]
-    ws = socket(site)
+    session = Session(socket(site))
     try:
-        message = {"action": "run", "experiment": "lesson1.delay", "params": {"x": 2, "y": 3}}
-        ws.send(json.dumps({**message, "ref": "after"}))
-        task_id = receive_until(ws, lambda m: m.get("ref") == "after")[-1]["task_id"]
-        done = receive_until(
-            ws, lambda m: m.get("task_id") == task_id and m["state"] in ("succeeded", "failed")
-        )[-1]
-        assert done["state"] == "succeeded"
+        task_id = session.start("lesson1.delay", x=2, y=3)
+        assert session.final(task_id)["state"] == "succeeded"
     finally:
-        ws.close()
+        session.ws.close()
 
 
 def test_junk_to_any_http_endpoint_gets_a_clear_4xx_and_the_site_stays_healthy(site, routes):

@@ -2,54 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import socket
 
-import psutil
 import pytest
 
-from tests.conftest import receive_until
+from tests.conftest import learner_id, shown
 from web import keys
 
 LIFECYCLE = ("sent", "received", "started", "succeeded")
-
-
-def web_pids(stack) -> set[int]:
-    master = psutil.Process(stack.web.popen.pid)
-    return {master.pid} | {child.pid for child in master.children(recursive=True)}
-
-
-def worker_pid(stack) -> int:
-    return next(p for p in stack.processes if p.name == "worker-lab").popen.pid
-
-
-def run(ws, experiment: str, **params) -> dict:
-    return run_and_collect(ws, experiment, **params)[-1]
-
-
-def run_and_collect(ws, experiment: str, **params) -> list[dict]:
-    """Send a run action; return every message up to and including its reply."""
-    ws.send(json.dumps({"action": "run", "experiment": experiment, "params": params, "ref": "t"}))
-    return receive_until(ws, lambda m: m["type"] in ("sent", "error"))
-
-
-def lifecycle(ws, seen: list[dict], task_id: str, states=LIFECYCLE) -> dict:
-    """Each state's event for ``task_id``, once all of ``states`` arrived (events from the web
-    and the worker may arrive in any order, some before the reply to the run action)."""
-    events = {m["state"]: m for m in seen if m["type"] == "task" and m["task_id"] == task_id}
-
-    def complete(m: dict) -> bool:
-        if m.get("type") == "task" and m["task_id"] == task_id:
-            events[m["state"]] = m
-        return set(states) <= set(events)
-
-    if not set(states) <= set(events):
-        receive_until(ws, complete)
-    return events
-
-
-def shown(body: dict) -> dict:
-    return {item["label"]: item["value"] for item in body["show"]}
 
 
 @pytest.mark.parametrize(("x", "y"), [(2, 3), (-1000, 1000), (999, -7)])
@@ -59,8 +19,8 @@ def test_a_direct_call_adds_in_the_web_server_process(learner, stack, x, y):
     assert "task_id" not in body  # nothing was sent
     result = body["result"]
     assert result["sum"] == x + y
-    assert result["pid"] in web_pids(stack)
-    assert result["pid"] != worker_pid(stack)
+    assert result["pid"] in stack.web_pids()
+    assert result["pid"] != stack.worker().popen.pid
     assert shown(body)["The web process that answered this request"].startswith(
         f"pid {result['pid']} on "
     )
@@ -69,28 +29,26 @@ def test_a_direct_call_adds_in_the_web_server_process(learner, stack, x, y):
 
 
 def test_delay_answers_with_an_async_result_and_the_worker_does_the_adding(learner, stack):
-    ws = learner.socket()
-    seen = run_and_collect(ws, "lesson1.delay", x=2, y=3)
-    reply = seen[-1]
+    session = learner.session()
+    reply = session.run("lesson1.delay", x=2, y=3)
     assert reply["type"] == "sent" and reply["mode"] == "task"
     task_id = reply["task_id"]
     show = shown(reply)
     assert show[".delay() returned"] == f"<AsyncResult: {task_id}>"
     sender = int(show["Sent by the web process"].split()[1])
-    assert sender in web_pids(stack)
+    assert sender in stack.web_pids()
 
-    events = lifecycle(ws, seen, task_id)
+    events = session.lifecycle(task_id, LIFECYCLE)
     done = events["succeeded"]
     assert done["task_name"] == "sandbox_tasks.basics.add"
-    assert done["fields"]["pid"] == worker_pid(stack) != sender
+    assert done["fields"]["pid"] == stack.worker().popen.pid != sender
     assert done["fields"]["hostname"].startswith("lab@")
 
     # The result backend holds what the worker returned: the sum, and the worker's own pid.
-    ws.send(json.dumps({"action": "sync", "task_ids": [task_id]}))
-    snapshot = receive_until(ws, lambda m: m["type"] == "snapshot")[-1]
+    snapshot = session.sync(task_id)
     assert snapshot["tasks"][0]["result"] == {
         "sum": 5,
-        "pid": worker_pid(stack),
+        "pid": stack.worker().popen.pid,
         "hostname": socket.gethostname(),
     }
 
@@ -111,12 +69,6 @@ def test_the_decorator_returned_a_registered_task_object(learner):
     assert "registered that instance" in body["explain"]
 
 
-def learner_id(stack, learner) -> str:
-    status, body = learner.post("/api/experiments/lesson1.delay", {"x": 1, "y": 1})
-    assert status == 200
-    return json.loads(stack.redis().get(keys.route(body["task_id"])))["learner"]
-
-
 BAD_NUMBERS = [
     pytest.param({"x": 1001, "y": 3}, "x must be from -1000 to 1000", id="x-too-big"),
     pytest.param({"x": 2, "y": -1001}, "y must be from -1000 to 1000", id="y-too-small"),
@@ -135,7 +87,7 @@ BAD_NUMBERS = [
 def test_bad_numbers_get_a_400_that_says_why_and_nothing_is_sent(
     stack, learner, experiment, body, says
 ):
-    who = learner_id(stack, learner)
+    who = learner_id(stack, learner, "lesson1.delay", {"x": 1, "y": 1})
     before = stack.redis().llen(keys.learner_tasks(who))
     status, reply = learner.post(f"/api/experiments/{experiment}", body)
     assert status == 400
@@ -166,8 +118,7 @@ def test_inspecting_takes_no_parameters(learner, body, says):
     ],
 )
 def test_bad_numbers_over_the_websocket_get_an_error_and_the_socket_stays_up(learner, params, says):
-    ws = learner.socket()
-    ws.send(json.dumps({"action": "run", "experiment": "lesson1.delay", "params": params}))
-    reply = receive_until(ws, lambda m: m["type"] in ("sent", "error"))[-1]
+    session = learner.session()
+    reply = session.run_with("lesson1.delay", params, ref=None)
     assert reply["type"] == "error" and says in reply["message"]
-    assert run(ws, "lesson1.delay", x=2, y=3)["type"] == "sent"
+    assert session.run("lesson1.delay", x=2, y=3)["type"] == "sent"

@@ -9,19 +9,11 @@ import socket
 import pytest
 
 import run as site_run
-from tests.conftest import Learner, receive_until
+from tests.conftest import Learner, learner_id, shown
 from tests.stack import Stack, poll
 from web import keys
 
 PASSWORD = "s3cret-broker-pw"
-
-
-def worker_pid(stack) -> int:
-    return next(p for p in stack.processes if p.name == "worker-lab").popen.pid
-
-
-def shown(body: dict) -> dict:
-    return {item["label"]: item["value"] for item in body["show"]}
 
 
 def connection(learner) -> dict:
@@ -49,7 +41,7 @@ def test_the_connection_shows_the_broker_the_worker_its_pool_and_the_queue(learn
         for p in show["Each worker's pool (celery.control.inspect().stats())"]
         if p["worker"] == name
     )
-    assert pool["pid"] == worker_pid(stack)
+    assert pool["pid"] == stack.worker().popen.pid
     assert pool["concurrency"] == 16  # tests.stack starts the worker with -c 16
     assert pool["implementation"] == "worker_pool:ResizableThreadPool"
     assert "answered the ping through Redis" in body["explain"]
@@ -58,7 +50,10 @@ def test_the_connection_shows_the_broker_the_worker_its_pool_and_the_queue(learn
 
 @pytest.fixture
 def guarded_stack():
-    """Its own Redis that requires a password, and a web server, but no worker (yet)."""
+    """Its own Redis that requires a password, and a web server, but no worker (yet).
+
+    Not conftest's ``own_stack``: that starts Redis as run.py does, with no password.
+    """
     stack = Stack()
     stack.url = f"redis://:{PASSWORD}@127.0.0.1:{stack.redis_port}/0"
     stack.env["REDIS_URL"] = stack.url
@@ -113,34 +108,22 @@ def test_with_no_worker_nobody_answers_tasks_wait_and_a_new_worker_answers(guard
 
 @pytest.mark.parametrize("setting", ["SITE_NAME", "ROUTE_TTL_SECONDS"])
 def test_a_task_reads_the_flask_config_inside_the_worker(learner, stack, app, setting):
-    ws = learner.socket()
-    ws.send(
-        json.dumps(
-            {"action": "run", "experiment": "lesson2.config", "params": {"setting": setting}}
-        )
-    )
-    seen = receive_until(ws, lambda m: m["type"] in ("sent", "error"))
-    reply = seen[-1]
+    session = learner.session()
+    reply = session.run_with("lesson2.config", {"setting": setting}, ref=None)
     assert reply["type"] == "sent"
     task_id = reply["task_id"]
     configured = app.config[setting]
     assert shown(reply)[f"This web process's app.config[{setting!r}]"] == repr(configured)
 
-    def finished(m: dict) -> bool:
-        return m.get("task_id") == task_id and m.get("state") in ("succeeded", "failed")
+    done = session.final(task_id)
+    assert done["state"] == "succeeded" and done["fields"]["pid"] == stack.worker().popen.pid
 
-    if not any(finished(m) for m in seen):
-        seen += receive_until(ws, finished)
-    done = next(m for m in seen if finished(m))
-    assert done["state"] == "succeeded" and done["fields"]["pid"] == worker_pid(stack)
-
-    ws.send(json.dumps({"action": "sync", "task_ids": [task_id]}))
-    result = receive_until(ws, lambda m: m["type"] == "snapshot")[-1]["tasks"][0]["result"]
+    result = session.sync(task_id)["tasks"][0]["result"]
     assert result == {
         "setting": setting,
         "value": configured,
         "app": "web",
-        "pid": worker_pid(stack),
+        "pid": stack.worker().popen.pid,
         "hostname": socket.gethostname(),
     }
 
@@ -150,12 +133,6 @@ def test_without_an_app_context_the_same_body_raises_flasks_real_error(learner):
     assert status == 200
     assert body["error_raised"].startswith("RuntimeError: Working outside of application context.")
     assert "without FlaskTask" in body["explain"]
-
-
-def learner_id(stack, learner) -> str:
-    status, body = learner.post("/api/experiments/lesson2.config", {"setting": "SITE_NAME"})
-    assert status == 200
-    return json.loads(stack.redis().get(keys.route(body["task_id"])))["learner"]
 
 
 BAD_SETTINGS = [
@@ -176,7 +153,7 @@ BAD_SETTINGS = [
 def test_a_bad_setting_is_a_400_that_says_why_and_nothing_is_sent(
     stack, learner, app, experiment, body, says
 ):
-    who = learner_id(stack, learner)
+    who = learner_id(stack, learner, "lesson2.config", {"setting": "SITE_NAME"})
     before = stack.redis().llen(keys.learner_tasks(who))
     status, reply = learner.post(f"/api/experiments/{experiment}", body)
     assert status == 400 and says in reply["message"]
@@ -199,17 +176,7 @@ def test_the_connection_check_takes_no_parameters(learner, body, says):
 
 
 def test_a_bad_setting_over_the_websocket_gets_an_error_and_the_socket_stays_up(learner):
-    ws = learner.socket()
-    ws.send(
-        json.dumps(
-            {
-                "action": "run",
-                "experiment": "lesson2.config",
-                "params": {"setting": "INSTRUCTOR_TOKEN"},
-            }
-        )
-    )
-    reply = receive_until(ws, lambda m: m["type"] in ("sent", "error"))[-1]
+    session = learner.session()
+    reply = session.run_with("lesson2.config", {"setting": "INSTRUCTOR_TOKEN"}, ref=None)
     assert reply["type"] == "error" and reply["field"] == "setting"
-    ws.send(json.dumps({"action": "ping"}))
-    assert receive_until(ws, lambda m: m["type"] == "pong")
+    assert session.ping()

@@ -5,47 +5,19 @@ from __future__ import annotations
 import json
 from itertools import pairwise
 
-import psutil
 import pytest
 
 import config
-from tests.conftest import receive_until
+from tests.conftest import Session, learner_id, shown
 from web import keys
 
-FINAL = ("succeeded", "failed")
-
-
-def run(ws, experiment: str, **params) -> list[dict]:
-    """Send a run action; return every message up to and including its reply."""
-    ws.send(json.dumps({"action": "run", "experiment": experiment, "params": params, "ref": "t"}))
-    return receive_until(ws, lambda m: m["type"] in ("sent", "error"))
-
-
-def events_until_final(ws, seen: list[dict], task_id: str) -> list[dict]:
-    """All events of ``task_id`` (some may have arrived before the reply) up to its end."""
-
-    def final(m: dict) -> bool:
-        return m.get("task_id") == task_id and m.get("state") in FINAL
-
-    if not any(final(m) for m in seen):
-        seen = seen + receive_until(ws, final, timeout=45)
-    return [m for m in seen if m["type"] == "task" and m["task_id"] == task_id]
-
-
-def shown(body: dict) -> dict:
-    return {item["label"]: item["value"] for item in body["show"]}
-
-
-def web_pids(stack) -> set[int]:
-    master = psutil.Process(stack.web.popen.pid)
-    return {master.pid} | {child.pid for child in master.children(recursive=True)}
+# A retry story runs for up to ~11 s of backoff, on a machine other test runs share.
+WAIT = 45
 
 
 def learner_tasks(stack, learner) -> int:
     """How many tasks this learner has sent (a route names each one)."""
-    status, body = learner.post("/api/experiments/lesson3.decorated", {"x": 1, "y": 1})
-    assert status == 200
-    who = json.loads(stack.redis().get(keys.route(body["task_id"])))["learner"]
+    who = learner_id(stack, learner, "lesson3.decorated", {"x": 1, "y": 1})
     return stack.redis().llen(keys.learner_tasks(who))
 
 
@@ -66,26 +38,24 @@ def test_delay_on_a_plain_function_raises_the_real_attribute_error_and_sends_not
 
 
 def test_the_decorated_twin_runs_here_when_called_and_in_the_worker_when_delayed(learner, stack):
-    ws = learner.socket()
-    seen = run(ws, "lesson3.decorated", x=40, y=2)
-    reply = seen[-1]
+    session = learner.session()
+    reply = session.run("lesson3.decorated", x=40, y=2)
     assert reply["type"] == "sent" and reply["task_id"]
     show = shown(reply)
     direct_label = next(label for label in show if "called directly" in label)
     assert show[direct_label] == 42
-    assert int(direct_label.rsplit(" ", 1)[-1]) in web_pids(stack)
+    assert int(direct_label.rsplit(" ", 1)[-1]) in stack.web_pids()
     made = show["What the decorator made of the function"]
     assert "name: sandbox_tasks.decorators.decorated_add" in made
     assert "\n  celery.app.task.Task" in made and "'delay'): True" in made
     assert "did not make it run in the background" in reply["explain"]
-    events = events_until_final(ws, seen, reply["task_id"])
-    done = events[-1]
+    done = session.final(reply["task_id"], timeout=WAIT)
     assert done["state"] == "succeeded" and done["fields"]["result"] == "42"
-    assert done["fields"]["pid"] not in web_pids(stack)
+    assert done["fields"]["pid"] not in stack.web_pids()
 
 
 def test_a_bound_task_returns_its_own_request_from_the_worker(learner, stack):
-    ws = learner.socket()  # the same learner: the task's events stream here too
+    session = learner.session()  # the same learner: the task's events stream here too
     status, body = learner.post("/api/experiments/lesson3.request", {})
     assert status == 200 and body["mode"] == "direct"
     show = shown(body)
@@ -99,17 +69,16 @@ def test_a_bound_task_returns_its_own_request_from_the_worker(learner, stack):
     assert route["experiment"] == "lesson3.request"
     direct = show["self.request when called directly, here in the web process"]
     assert "called_directly=True" in direct and "every other field is None" in direct
-    events = events_until_final(ws, [], request["id"])
-    assert events[-1]["state"] == "succeeded"
-    assert events[-1]["fields"]["hostname"] == request["hostname"]
+    done = session.final(request["id"], timeout=WAIT)
+    assert done["state"] == "succeeded"
+    assert done["fields"]["hostname"] == request["hostname"]
 
 
-def retry_story(ws, failures: int, max_retries: int) -> dict:
+def retry_story(session: Session, failures: int, max_retries: int) -> dict:
     """Run the flaky task; return its retries' countdowns, errors, runs and final event."""
-    seen = run(ws, "lesson3.retry", failures=failures, max_retries=max_retries)
-    reply = seen[-1]
+    reply = session.run("lesson3.retry", failures=failures, max_retries=max_retries)
     assert reply["type"] == "sent", reply
-    events = events_until_final(ws, seen, reply["task_id"])
+    events = session.events(reply["task_id"], timeout=WAIT)
     resent = {e["fields"]["retries"]: e for e in events if e["state"] == "sent"}
     return {
         "reply": reply,
@@ -118,7 +87,7 @@ def retry_story(ws, failures: int, max_retries: int) -> dict:
         "resent_by": {resent[n]["source"] for n in resent if n > 0},
         "errors": [e["fields"]["exception"] for e in events if e["state"] == "retry"],
         "starts": sorted(e["timestamp"] for e in events if e["state"] == "started"),
-        "final": events[-1],
+        "final": session.final(reply["task_id"]),
     }
 
 
@@ -131,7 +100,7 @@ def assert_waits(story: dict, expected: list[int]) -> None:
 
 
 def test_two_failures_with_three_retries_allowed_wait_1_then_2_seconds_then_succeed(learner):
-    story = retry_story(learner.socket(), failures=2, max_retries=3)
+    story = retry_story(learner.session(), failures=2, max_retries=3)
     assert_waits(story, [1, 2])
     assert story["resent_by"] == {"worker"}
     assert [e.count("ServiceUnavailable('attempt") for e in story["errors"]] == [1, 1]
@@ -144,7 +113,7 @@ def test_two_failures_with_three_retries_allowed_wait_1_then_2_seconds_then_succ
 
 
 def test_three_failures_with_two_retries_allowed_end_in_the_services_own_error(learner):
-    story = retry_story(learner.socket(), failures=3, max_retries=2)
+    story = retry_story(learner.session(), failures=3, max_retries=2)
     assert_waits(story, [1, 2])
     assert len(story["errors"]) == 2 and len(story["starts"]) == 3
     assert story["final"]["state"] == "failed"
@@ -162,7 +131,7 @@ def test_three_failures_with_two_retries_allowed_end_in_the_services_own_error(l
     ],
 )
 def test_the_retry_limits_and_the_backoff_cap(learner, failures, max_retries, waits, outcome):
-    story = retry_story(learner.socket(), failures=failures, max_retries=max_retries)
+    story = retry_story(learner.session(), failures=failures, max_retries=max_retries)
     assert_waits(story, waits)
     assert len(story["errors"]) == len(waits)
     assert story["final"]["state"] == outcome
@@ -210,9 +179,7 @@ def test_bad_input_is_a_400_that_says_why_and_sends_nothing(learner, stack, expe
 def test_bad_input_over_the_websocket_gets_an_error_and_the_socket_stays_up(
     learner, experiment, body, says
 ):
-    ws = learner.socket()
-    ws.send(json.dumps({"action": "run", "experiment": experiment, "params": body, "ref": "b"}))
-    reply = receive_until(ws, lambda m: m["type"] in ("sent", "error"))[-1]
+    session = learner.session()
+    reply = session.run_with(experiment, body, ref="b")
     assert reply["type"] == "error" and says in reply["message"]
-    ws.send(json.dumps({"action": "ping"}))
-    assert receive_until(ws, lambda m: m["type"] == "pong")
+    assert session.ping()

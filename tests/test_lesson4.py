@@ -8,26 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import config
-from tests.conftest import receive_until
+from tests.conftest import learner_id, shown
 from web import keys
-
-
-def run(ws, experiment: str, **params) -> list[dict]:
-    """Send a run action; return every message up to and including its reply."""
-    ws.send(json.dumps({"action": "run", "experiment": experiment, "params": params, "ref": "t"}))
-    return receive_until(ws, lambda m: m["type"] in ("sent", "error"))
-
-
-def final_event(ws, seen: list[dict], task_id: str) -> dict:
-    def final(m: dict) -> bool:
-        return m.get("task_id") == task_id and m.get("state") in ("succeeded", "failed")
-
-    done = [m for m in seen if final(m)] or receive_until(ws, final)[-1:]
-    return done[-1]
-
-
-def shown(body: dict) -> dict:
-    return {item["label"]: item["value"] for item in body["show"]}
 
 
 def wire_payload(body: dict) -> list:
@@ -40,9 +22,8 @@ def wire_payload(body: dict) -> list:
 
 @pytest.mark.parametrize(("a", "b"), [(4, 5), (-1000, 1000), (0, 7), (999, -3)])
 def test_positional_arguments_travel_in_the_body_and_the_result_arrives(learner, a, b):
-    ws = learner.socket()
-    seen = run(ws, "lesson4.positional", a=a, b=b)
-    reply = seen[-1]
+    session = learner.session()
+    reply = session.run("lesson4.positional", a=a, b=b)
     assert reply["type"] == "sent"
     headers, body = reply["message"]["headers"], reply["message"]["body"]
     assert body[0] == [a, b] and body[1] == {}
@@ -63,32 +44,30 @@ def test_positional_arguments_travel_in_the_body_and_the_result_arrives(learner,
         f'routing_key: "{config.QUEUE}"'
         in shown(reply)["On the wire: the serialized body and how it is labelled"]
     )
-    done = final_event(ws, seen, reply["task_id"])
+    done = session.final(reply["task_id"])
     assert done["state"] == "succeeded" and done["fields"]["result"] == str(a * b)
 
 
 def test_keyword_arguments_travel_by_name_with_an_empty_positional_list(learner):
-    ws = learner.socket()
-    seen = run(ws, "lesson4.keyword", a=6, b=7)
-    reply = seen[-1]
+    session = learner.session()
+    reply = session.run("lesson4.keyword", a=6, b=7)
     headers, body = reply["message"]["headers"], reply["message"]["body"]
     assert body[0] == [] and body[1] == {"a": 6, "b": 7}
     assert wire_payload(reply)[:2] == [[], {"a": 6, "b": 7}]
     assert headers["argsrepr"] == "()" and headers["kwargsrepr"] == "{'a': 6, 'b': 7}"
     assert 'kwargs: {"a": 6, "b": 7}' in shown(reply)["Body: [args, kwargs, embed]"]
-    assert final_event(ws, seen, reply["task_id"])["fields"]["result"] == "42"
+    assert session.final(reply["task_id"])["fields"]["result"] == "42"
 
 
 def test_one_argument_short_fails_in_the_web_process_and_nothing_is_sent(learner, stack):
-    ws = learner.socket()
+    session = learner.session()
     status, body = learner.post("/api/experiments/lesson4.too_few", {"a": 4})
     assert status == 200 and body["mode"] == "direct" and "task_id" not in body
     assert shown(body)["multiply.delay(4) raised"] == (
         "TypeError: multiply() missing 1 required positional argument: 'b'"
     )
     # The next thing this learner's socket hears is the pong: no task event was ever sent.
-    ws.send(json.dumps({"action": "ping"}))
-    heard = receive_until(ws, lambda m: m["type"] == "pong")
+    heard = session.ping()
     assert [m["type"] for m in heard] == ["pong"]
 
 
@@ -121,17 +100,11 @@ BAD_INPUT = [
 ]
 
 
-def learner_id(stack, learner) -> str:
-    status, body = learner.post("/api/experiments/lesson4.positional", {"a": 1, "b": 1})
-    assert status == 200
-    return json.loads(stack.redis().get(keys.route(body["task_id"])))["learner"]
-
-
 @pytest.mark.parametrize(("experiment", "body", "says"), BAD_INPUT)
 def test_bad_arguments_are_a_400_that_says_why_and_send_nothing(
     learner, stack, experiment, body, says
 ):
-    sent = keys.learner_tasks(learner_id(stack, learner))
+    sent = keys.learner_tasks(learner_id(stack, learner, "lesson4.positional", {"a": 1, "b": 1}))
     before = stack.redis().llen(sent)
     status, reply = learner.post(f"/api/experiments/{experiment}", body)
     assert status == 400 and says in reply["message"]
@@ -142,9 +115,8 @@ def test_bad_arguments_are_a_400_that_says_why_and_send_nothing(
 def test_bad_arguments_over_the_websocket_get_an_error_and_the_socket_stays_up(
     learner, experiment, body, says
 ):
-    ws = learner.socket()
-    ws.send(json.dumps({"action": "run", "experiment": experiment, "params": body, "ref": "b"}))
-    reply = receive_until(ws, lambda m: m["type"] in ("sent", "error"))[-1]
+    session = learner.session()
+    reply = session.run_with(experiment, body, ref="b")
     assert reply["type"] == "error" and says in reply["message"]
-    reply = run(ws, "lesson4.positional", a=2, b=3)[-1]
+    reply = session.run("lesson4.positional", a=2, b=3)
     assert reply["type"] == "sent" and reply["message"]["body"][0] == [2, 3]

@@ -6,28 +6,15 @@ tests/test_stream.py; these tests cover what each button tells the learner.
 
 from __future__ import annotations
 
-import json
-import shutil
 import time
 
 import pytest
 
-from tests.conftest import Learner, receive_until
-from tests.stack import Stack, poll
+from tests.conftest import Learner, learner_id, shown
+from tests.stack import poll
 from web import keys
 from web.experiments.lesson5 import GET_GRACE_SECONDS
 from web.workers import queue_depth
-
-
-def events_of(ws, task_id: str) -> list[dict]:
-    messages = receive_until(
-        ws, lambda m: m.get("task_id") == task_id and m.get("state") in ("succeeded", "failed")
-    )
-    return [m for m in messages if m["type"] == "task" and m["task_id"] == task_id]
-
-
-def shown(outcome: dict) -> dict:
-    return {item["label"]: item["value"] for item in outcome.get("show", [])}
 
 
 def test_a_direct_call_says_the_web_server_ran_it_and_shows_what_it_returned(learner):
@@ -49,17 +36,17 @@ def test_delay_answers_with_the_async_result_it_got_back(learner):
 
 
 def test_delay_then_get_runs_on_the_worker_and_holds_the_request_until_it_is_done(learner, stack):
-    ws = learner.socket()
+    session = learner.session()
     started = time.perf_counter()
     status, outcome = learner.post("/api/experiments/lesson5.delay_get", {"seconds": 2})
     waited = time.perf_counter() - started
     assert status == 200 and outcome["mode"] == "direct"
     assert waited >= 2.0 and outcome["elapsed_ms"] >= 2000
-    worker_pid = stack.processes[1].popen.pid
+    worker_pid = stack.worker().popen.pid
     assert outcome["result"]["pid"] == worker_pid and outcome["result"]["slept"] == 2
     assert f"pid {worker_pid}" in outcome["explain"]
     # The same task's events streamed to the page while the request was waiting.
-    events = events_of(ws, outcome["task_id"])
+    events = session.events(outcome["task_id"])
     assert [e["state"] for e in events][-1] == "succeeded"
     assert {"sent", "received", "started", "progress"} <= {e["state"] for e in events}
 
@@ -98,35 +85,17 @@ BAD_INPUT = [
 ]
 
 
-def learner_and_sent(stack, learner) -> tuple[str, int]:
-    # The learner's id is in their signed cookie; the site records it with every task sent.
-    _, outcome = learner.post("/api/experiments/lesson5.delay", {"seconds": 1})
-    who = json.loads(stack.redis().get(keys.route(outcome["task_id"])))["learner"]
-    return who, stack.redis().llen(keys.learner_tasks(who))
-
-
 @pytest.mark.parametrize(("name", "params", "says"), BAD_INPUT)
 def test_bad_input_is_refused_over_http_and_websocket_and_sends_nothing(
     stack, learner, name, params, says
 ):
-    who, before = learner_and_sent(stack, learner)
+    who = learner_id(stack, learner, "lesson5.delay", {"seconds": 1})
+    before = stack.redis().llen(keys.learner_tasks(who))
     status, reply = learner.post(f"/api/experiments/{name}", params)
     assert status == 400 and says in reply["message"]
-    ws = learner.socket()
-    ws.send(json.dumps({"action": "run", "experiment": name, "params": params, "ref": "r1"}))
-    error = receive_until(ws, lambda m: m["type"] in ("error", "sent"))[-1]
+    error = learner.session().run_with(name, params, ref="r1")
     assert error["type"] == "error" and error["ref"] == "r1" and says in error["message"]
     assert stack.redis().llen(keys.learner_tasks(who)) == before
-
-
-@pytest.fixture
-def stack_without_worker():
-    stack = Stack()
-    stack.start_redis()
-    stack.web, stack.base_url = stack.start_web()
-    yield stack
-    stack.stop()
-    shutil.rmtree(stack.dir, ignore_errors=True)
 
 
 def test_get_without_a_worker_times_out_and_leaves_the_task_queued(stack_without_worker):

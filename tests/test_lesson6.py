@@ -2,50 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tests.conftest import receive_until
+from tests.conftest import by_state
 from tests.stack import poll
 from web.experiments.lesson6 import group_by_module, module_table
-
-
-class Page:
-    """One learner's websocket that keeps every message: a fast task's events can arrive
-    before the reply to the button press, and must not be thrown away with it."""
-
-    def __init__(self, ws):
-        self.ws = ws
-        self.seen: list[dict] = []
-
-    def run(self, experiment: str, **params) -> dict:
-        message = {"action": "run", "experiment": experiment, "params": params, "ref": "t"}
-        self.ws.send(json.dumps(message))
-        self.seen += receive_until(self.ws, lambda m: m["type"] in ("sent", "error"))
-        return self.seen[-1]
-
-    def events(self, task_id: str, final: tuple[str, ...]) -> dict[str, dict]:
-        """Every event of ``task_id`` until one in ``final``, by state."""
-
-        def mine(m: dict) -> bool:
-            return m["type"] == "task" and m["task_id"] == task_id
-
-        if not any(mine(m) and m["state"] in final for m in self.seen):
-            self.seen += receive_until(self.ws, lambda m: mine(m) and m["state"] in final)
-        return {m["state"]: m for m in self.seen if mine(m)}
-
-    def task_ids(self) -> set[str]:
-        return {m["task_id"] for m in self.seen if m["type"] == "task"}
-
-
-def worker_log(stack) -> str:
-    return next(p for p in stack.processes if p.name.startswith("worker-")).log()
-
-
-def task_state(learner, task_id: str) -> dict:
-    with learner.opener.open(f"{learner.base_url}/api/tasks/{task_id}", timeout=30) as response:
-        return json.loads(response.read())
 
 
 def test_names_are_grouped_by_the_module_part_of_their_dotted_path():
@@ -79,11 +40,11 @@ def test_the_running_worker_lists_its_registered_tasks_by_module(learner):
 
 
 def test_a_registered_name_sent_by_name_alone_runs_on_the_worker(learner):
-    page = Page(learner.socket())
-    reply = page.run("lesson6.unknown", name="sandbox_tasks.basics.add")
+    session = learner.session()
+    reply = session.run("lesson6.unknown", name="sandbox_tasks.basics.add")
     assert reply["type"] == "sent"
     assert reply["show"][0]["value"] == "celery.send_task('sandbox_tasks.basics.add', args=(2, 3))"
-    events = page.events(reply["task_id"], ("succeeded", "failed"))
+    events = by_state(session.events(reply["task_id"]))
     assert {"received", "started", "succeeded"} <= set(events)  # task-sent may come late
     assert "'sum': 5" in events["succeeded"]["fields"]["result"]
 
@@ -94,23 +55,26 @@ def test_a_registered_name_sent_by_name_alone_runs_on_the_worker(learner):
 def test_the_worker_discards_a_name_it_never_registered_and_reports_not_registered(
     learner, stack, name
 ):
-    page = Page(learner.socket())
-    reply = page.run("lesson6.unknown", name=name)
+    session = learner.session()
+    reply = session.run("lesson6.unknown", name=name)
     assert reply["type"] == "sent", "send_task queues any name: the web process checks nothing"
     task_id = reply["task_id"]
-    events = page.events(task_id, ("succeeded", "failed"))
+    events = by_state(session.events(task_id))
     failed = events["failed"]
     assert failed["source"] == "worker" and failed["fields"]["hostname"].startswith("lab@")
     assert failed["fields"]["exception"] == f"NotRegistered({name!r})"
     assert "received" not in events and "started" not in events  # nothing ran
     # The worker stored the failure in the result backend, and said so in its log.
-    assert task_state(learner, task_id) == {
-        "task_id": task_id,
-        "state": "failed",
-        "error": f"Task of kind {name!r} never registered, please make sure it's imported.",
-    }
+    assert learner.get_json(f"/api/tasks/{task_id}") == (
+        200,
+        {
+            "task_id": task_id,
+            "state": "failed",
+            "error": f"Task of kind {name!r} never registered, please make sure it's imported.",
+        },
+    )
     poll(
-        lambda: f"Received unregistered task of type {name!r}" in worker_log(stack),
+        lambda: f"Received unregistered task of type {name!r}" in stack.worker().log(),
         30,
         message="the worker's unregistered-task log line",
     )
@@ -169,9 +133,8 @@ def test_bad_input_is_refused_over_http_with_a_readable_message(
 def test_bad_input_over_the_websocket_gets_an_error_and_the_socket_stays_open(
     learner, experiment, params, field, message
 ):
-    page = Page(learner.socket())
-    reply = page.run(experiment, **params)
+    session = learner.session()
+    reply = session.run(experiment, **params)
     assert reply["type"] == "error" and reply["field"] == field
     assert message in reply["message"]
-    page.ws.send(json.dumps({"action": "ping"}))
-    assert receive_until(page.ws, lambda m: m["type"] == "pong")
+    assert session.ping()

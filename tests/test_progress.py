@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import urllib.request
 
 import pytest
 
-from tests.conftest import Learner
+from tests.conftest import Learner, learner_of
 from tests.quiz_course import ANSWERS, WRONG, leaked, write_course
 from tests.stack import Stack
 from web import keys
-
-
-@pytest.fixture
-def course_app(stack, tmp_path):
-    from web import create_app
-
-    lessons = write_course(tmp_path)
-    application = create_app({"TESTING": True, "LESSONS_DIR": str(lessons)})
-    yield application
-    application.extensions["hub"].stop()
-
-
-@pytest.fixture
-def visitor(course_app):
-    return course_app.test_client()
-
-
-def learner_of(client) -> str:
-    with client.session_transaction() as session:
-        return session["learner"]
 
 
 def lesson_row(progress: dict, slug: str) -> dict:
@@ -133,11 +112,6 @@ def test_a_reset_from_another_site_is_refused(stack, visitor):
 # ---- restarts -------------------------------------------------------------------------------
 
 
-def get_json(who: Learner, path: str) -> dict:
-    with who.opener.open(who.base_url + path, timeout=30) as response:
-        return json.loads(response.read())
-
-
 def start_site(lessons, data_dir=None, var_dir=None) -> Stack:
     """Redis and the web server (no worker: progress needs none), teaching the fixture course."""
     site = Stack(data_dir=data_dir, var_dir=var_dir)
@@ -156,7 +130,8 @@ def test_progress_survives_a_restart_of_redis_and_of_the_site(tmp_path):
         assert who.post("/api/answers", {"question": "fx-myth", "answer": "c"})[0] == 200
         assert who.post("/api/answers", {"question": "fx-first", "answer": "a"})[0] == 200
         assert who.post("/api/progress/read", {"lesson": "no-questions"})[0] == 200
-        before = get_json(who, "/api/progress")
+        status, before = who.get_json("/api/progress")
+        assert status == 200
     finally:
         first.stop()  # web first, then Redis (which writes its append-only file as it goes)
     assert not first.redis_process.alive() and not first.web.alive()
@@ -164,8 +139,8 @@ def test_progress_survives_a_restart_of_redis_and_of_the_site(tmp_path):
     second = start_site(lessons, data_dir=first.data_dir, var_dir=first.var_dir)
     try:
         who.base_url = second.base_url
-        after = get_json(who, "/api/progress")
-        assert after == before
+        status, after = who.get_json("/api/progress")
+        assert (status, after) == (200, before)
         assert after["myths"]["correct"] == 1
         assert lesson_row(after, "no-questions")["read"] is True
         # The first answer still counts after the restart.

@@ -8,35 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import receive_until
+from tests.conftest import learner_of, receive_until
 from tests.quiz_course import ANSWERS, SECRETS, WRONG, leaked, write_course
 from web import keys
 from web.questions import Bank
 from web.quiz import PROGRESS_TTL_SECONDS
-
-
-@pytest.fixture
-def course_app(stack, tmp_path):
-    """The site in this process, on the session's Redis, teaching the fixture course."""
-    from web import create_app
-
-    lessons = write_course(tmp_path)
-    application = create_app(
-        {"TESTING": True, "LESSONS_DIR": str(lessons), "QUESTIONS_DIR": str(lessons / "questions")}
-    )
-    yield application
-    application.extensions["hub"].stop()
-
-
-@pytest.fixture
-def visitor(course_app):
-    """One learner's browser: a test client that keeps its cookie."""
-    return course_app.test_client()
-
-
-def learner_of(client) -> str:
-    with client.session_transaction() as session:
-        return session["learner"]
 
 
 def stored(stack, client) -> dict:

@@ -85,7 +85,10 @@ class EventHub:
         self.route_ttl = route_ttl
         self._connections: dict[str, set[Connection]] = {}
         self._conn_lock = threading.Lock()
-        self._routes = _LRU(20_000)  # task id -> route dict or None; only the receiver writes
+        # task id -> route (or None: not ours). The sender fills it too, so the first event of
+        # a task sent through this process needs no Redis round trip in the receiver thread.
+        self._routes = _LRU(20_000)
+        self._routes_lock = threading.Lock()
         self._listeners: list[Callable[[dict, dict | None], None]] = []
         self._consuming = threading.Event()
         self.ready = threading.Event()  # set once an event has made the round trip
@@ -183,6 +186,8 @@ class EventHub:
         pipe.ltrim(keys.learner_tasks(route["learner"]), 0, 199)
         pipe.expire(keys.learner_tasks(route["learner"]), ttl)
         pipe.execute()
+        with self._routes_lock:
+            self._routes.put(task_id, route)
 
     def forget_route(self, task_id: str, learner: str) -> None:
         """Undo ``remember_route`` for a task that was never sent (its send raised)."""
@@ -190,13 +195,17 @@ class EventHub:
         pipe.delete(keys.route(task_id))
         pipe.lrem(keys.learner_tasks(learner), 1, task_id)
         pipe.execute()
+        with self._routes_lock:
+            self._routes.pop(task_id, None)
 
     def _route_for(self, task_id: str) -> dict | None:
-        if task_id in self._routes:
-            return self._routes[task_id]
+        with self._routes_lock:
+            if task_id in self._routes:
+                return self._routes[task_id]
         raw = self.redis.get(keys.route(task_id))
         route = json.loads(raw) if raw else None
-        self._routes.put(task_id, route)
+        with self._routes_lock:
+            self._routes.put(task_id, route)
         return route
 
     def _on_event(self, event: dict) -> None:
