@@ -4,12 +4,28 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run worker test check format bench pygments-css clean
+.PHONY: run worker test check format bench pygments-css clean doctor lock
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# One .venv; each target installs its own locked set into it, every pin checked against its
+# hash: the site's (requirements.txt), the tests' (-test), lint's (-lint), the bench's (-bench).
+# The .txt files are locks made from the .in files by `make lock`; edit the .in, then lock.
+define install-lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r $<
 	touch $@
+endef
+
+$(VENV)/.installed: requirements.txt
+	$(install-lock)
+
+$(VENV)/.installed-test: requirements-test.txt
+	$(install-lock)
+
+$(VENV)/.installed-lint: requirements-lint.txt
+	$(install-lock)
+
+$(VENV)/.installed-bench: requirements-bench.txt
+	$(install-lock)
 
 run: $(VENV)/.installed
 	@scripts/system-deps.sh redis
@@ -20,23 +36,44 @@ run: $(VENV)/.installed
 worker: $(VENV)/.installed
 	$(PY) run.py --worker-only
 
-test: $(VENV)/.installed
-	@scripts/system-deps.sh redis chromium
+test: $(VENV)/.installed-test
+	@scripts/system-deps.sh redis chromium nginx
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-check: $(VENV)/.installed
+check: $(VENV)/.installed-lint
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-format: $(VENV)/.installed
+format: $(VENV)/.installed-lint
 	$(VENV)/bin/ruff format .
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-bench
 	@scripts/system-deps.sh redis
 	$(PY) -m bench
 
 pygments-css: $(VENV)/.installed
 	$(PY) -m web.pygments_css > site/static/css/pygments.css
 
+# What this machine has and lacks for each target, and how to get it. Needs no .venv.
+doctor:
+	@$(PYTHON) scripts/doctor.py
+
+# Refresh every lock from its .in with uv (pinned here, in a venv of its own): run it after
+# changing a .in file, and commit the .in and .txt together.
+LOCK_VENV := .venv-lock
+UV := $(LOCK_VENV)/bin/uv
+LOCK := $(UV) pip compile --quiet --generate-hashes --python-version 3.11 \
+	--custom-compile-command "make lock"
+
+$(UV):
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet --disable-pip-version-check uv==0.13.8
+
+lock: $(UV)
+	$(LOCK) requirements.in -o requirements.txt
+	$(LOCK) -c requirements.txt requirements-test.in -o requirements-test.txt
+	$(LOCK) requirements-lint.in -o requirements-lint.txt
+	$(LOCK) -c requirements.txt requirements-bench.in -o requirements-bench.txt
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LOCK_VENV) .pytest_cache .ruff_cache

@@ -7,9 +7,11 @@ about where Redis is or what the worker accepts. Nothing here connects to anythi
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ.get("CELERY_LAB_VAR_DIR", ROOT / "var"))
@@ -96,6 +98,8 @@ class Settings:
     # kombu looks for such tasks when a worker starts and then every this many seconds (its own
     # default, 10 s x a throttle of 10, would leave a lost task waiting up to 100 s more).
     restore_interval: int = 5
+    # Where learners reach the site (join links, the QR code); "" means the address asked.
+    public_url: str = ""
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -106,6 +110,7 @@ class Settings:
             worker_concurrency=_int_env("CELERY_LAB_WORKER_CONCURRENCY", 64),
             visibility_timeout=_int_env("CELERY_LAB_VISIBILITY_TIMEOUT", 2 * 60),
             restore_interval=_int_env("CELERY_LAB_RESTORE_INTERVAL", 5),
+            public_url=public_url(),
         )
 
     def celery_config(self) -> dict:
@@ -150,3 +155,63 @@ class Settings:
             "worker_hijack_root_logger": False,
             "include": ["sandbox_tasks"],
         }
+
+
+# -- serving a class on a network (README "Teach a class", docs/deploy.md) -------------------
+_YES = ("1", "true", "yes", "on")
+_NO = ("", "0", "false", "no", "off")
+_INTERFACE = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
+
+
+def _flag_env(name: str) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw in _YES:
+        return True
+    if raw in _NO:
+        return False
+    raise SystemExit(f"{name} must be one of {', '.join(_YES + _NO[1:])}, got {raw!r}")
+
+
+def classroom_mode() -> bool:
+    """CELERY_LAB_CLASSROOM: serve learners on the local network (like `run.py --classroom`)."""
+    return _flag_env("CELERY_LAB_CLASSROOM")
+
+
+def public_url() -> str:
+    """CELERY_LAB_PUBLIC_URL: the address learners use (join links, the QR code), or "".
+
+    Set it for a site behind a proxy (https://lab.example.org); in classroom mode run.py sets
+    it to this machine's LAN address unless you did. Only scheme, host and port: the site
+    serves from the root of its address.
+    """
+    raw = os.environ.get("CELERY_LAB_PUBLIC_URL", "").strip()
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    try:
+        parts.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+    ):
+        raise SystemExit(
+            "CELERY_LAB_PUBLIC_URL must be an http:// or https:// address with a host and "
+            f"nothing after it, like https://lab.example.org or http://192.168.1.20:8000; "
+            f"got {raw!r}"
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def lan_interface() -> str:
+    """CELERY_LAB_LAN_INTERFACE: the network interface whose address learners use, or ""."""
+    raw = os.environ.get("CELERY_LAB_LAN_INTERFACE", "").strip()
+    if raw and not _INTERFACE.match(raw):
+        raise SystemExit(f"CELERY_LAB_LAN_INTERFACE must name a network interface, got {raw!r}")
+    return raw

@@ -1,6 +1,6 @@
 """Start the whole site for a newcomer: Redis (unless REDIS_URL is set), a worker, the web server.
 
-    python run.py [--host 127.0.0.1] [--port 8000] [--no-worker | --worker-only]
+    python run.py [--host 127.0.0.1] [--port 8000] [--classroom] [--no-worker | --worker-only]
 
 Ctrl-C or SIGTERM stops every child. If any child dies, this says which and how, stops the
 others and exits non-zero: a site without its worker or broker would only pretend to work.
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import config
+import lan
 
 ROOT = config.ROOT
 
@@ -221,8 +222,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Start Celery Lab: Redis, a worker, the web.")
     parser.add_argument(
         "--host",
-        default=os.environ.get("CELERY_LAB_HOST", "127.0.0.1"),
-        help="address the web server listens on (env CELERY_LAB_HOST)",
+        default=os.environ.get("CELERY_LAB_HOST"),
+        help="address the web server listens on (env CELERY_LAB_HOST; default 127.0.0.1, "
+        "or every interface with --classroom)",
     )
     parser.add_argument(
         "--port",
@@ -235,6 +237,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=positive_int,
         default=os.environ.get("CELERY_LAB_WORKER_CONCURRENCY", "64"),
         help="worker threads (env CELERY_LAB_WORKER_CONCURRENCY; default 64)",
+    )
+    parser.add_argument(
+        "--classroom",
+        action="store_true",
+        default=config.classroom_mode(),
+        help="serve learners on the local network: listen on every interface and put this "
+        "machine's LAN address in the join link and QR code (env CELERY_LAB_CLASSROOM)",
     )
     roles = parser.add_mutually_exclusive_group()
     roles.add_argument(
@@ -288,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     env = dict(os.environ)
     try:
+        # Where learners join (classroom mode or CELERY_LAB_PUBLIC_URL), checked before
+        # anything starts.
+        learners = "" if args.worker_only else lan.learners_url(args.classroom, args.port)
         url = resolve_redis(supervisor, args, env)
         env["REDIS_URL"] = url
         wait_for_redis(url, time.monotonic() + 10)
@@ -295,8 +307,13 @@ def main(argv: list[str] | None = None) -> int:
             config.secret_key()  # made once here, so every web process shares it
             # The instructor token: CELERY_LAB_INSTRUCTOR_TOKEN, else one kept under var/.
             env["CELERY_LAB_INSTRUCTOR_TOKEN"] = config.instructor_token()
-            web = supervisor.start("web", web_command(args.host, args.port), env)
-            base = f"http://{args.host}:{args.port}"
+            # Classroom mode: every interface, learners told the LAN address (Redis stays
+            # on loopback). The printed links for you on this machine stay on loopback.
+            host = args.host or ("0.0.0.0" if args.classroom else "127.0.0.1")
+            if learners:
+                env["CELERY_LAB_PUBLIC_URL"] = learners
+            web = supervisor.start("web", web_command(host, args.port), env)
+            base = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{args.port}"
             wait_for_http(base + "/api/health", time.monotonic() + 30, web)
         if not args.no_worker:
             supervisor.start("worker", worker_command(args.concurrency), env)
@@ -308,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"?token={env['CELERY_LAB_INSTRUCTOR_TOKEN']}\n",
                 flush=True,
             )
+            if learners:
+                print(f"Learners join at {learners}/join (the projector's QR code)\n", flush=True)
         while stop["signal"] is None:
             dead = supervisor.dead_child()
             if dead is not None:

@@ -4,6 +4,16 @@
 set -euo pipefail
 
 need_apt=()
+
+# Debian's packages start their service on install (nginx on port 80) where no init system
+# says otherwise; the tests start their own instances, so forbid that for this install only.
+no_service_start() {
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+}
 for what in "$@"; do
   case "$what" in
     redis)
@@ -13,6 +23,9 @@ for what in "$@"; do
       fi ;;
     chromium)
       [ -x /usr/bin/chromium ] || need_apt+=(chromium) ;;
+    nginx)
+      # Tests only (tests/test_deploy_nginx.py runs the guide's config in front of the site).
+      command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx) ;;
     *) echo "system-deps: unknown dependency '$what'" >&2; exit 2 ;;
   esac
 done
@@ -22,6 +35,7 @@ if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   echo "Installing ${need_apt[*]} from Debian's packages…"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
+  no_service_start
   apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
   exit 0
 fi
@@ -35,5 +49,6 @@ Celery Lab needs: ${need_apt[*]}, and cannot install them here (no apt-get as ro
   - redis-server: install Redis 6 or newer (macOS: brew install redis), or set REDIS_URL to a
     Redis you already run, e.g. REDIS_URL=redis://127.0.0.1:6379/0 make run
   - chromium (tests only): install Chromium so that /usr/bin/chromium exists.
+  - nginx (tests only): install nginx (Debian/Ubuntu: apt-get install nginx; macOS: brew install nginx).
 MSG
 exit 1

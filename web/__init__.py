@@ -44,6 +44,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         CELERY=settings.celery_config(),
         LESSONS_DIR=str(settings.lessons_dir),
         INSTRUCTOR_TOKEN=settings.instructor_token,
+        PUBLIC_URL=settings.public_url,
         ROUTE_TTL_SECONDS=settings.route_ttl_seconds,
         STREAM_READY_TIMEOUT=5.0,
         PERMANENT_SESSION_LIFETIME=dt.timedelta(days=365),

@@ -8,6 +8,8 @@ to a nickname that only the instructor's screens show. Every function takes the 
 from __future__ import annotations
 
 import csv
+import hashlib
+import hmac
 import io
 import json
 import re
@@ -150,17 +152,33 @@ def set_lesson(db: redis.Redis, code: str, slug: str | None) -> dict:
 
 
 # -- members ---------------------------------------------------------------------------------
-def join(db: redis.Redis, code: str, learner: str, nickname: str) -> dict:
-    """Add the learner under ``nickname``; joining again (or renaming) is fine."""
+def join(
+    db: redis.Redis, code: str, learner: str, nickname: str, rejoin_key: object = None
+) -> dict:
+    """Add the learner under ``nickname``; joining again (or renaming) is fine.
+
+    A nickname held by another learner id is theirs, unless ``rejoin_key`` is the key its
+    holder was given on joining: then this is that learner back (cookie lost, another browser),
+    and the answer's ``learner`` is the id to carry on as. Every join hands out a fresh key.
+    """
     require(db, code, open_only=True)
     nickname = clean_nickname(nickname)
     nicknames = keys.classroom(code, "nicknames")
     folded = nickname.casefold()
     # HSETNX makes "is the nickname free?" and "take it" one step, even across web processes.
-    if not db.hsetnx(nicknames, folded, learner) and db.hget(nicknames, folded) != learner:
-        raise ClassroomError(
-            f"Someone in this class is already {nickname!r}; pick another.", "nickname_taken", 409
-        )
+    if not db.hsetnx(nicknames, folded, learner):
+        holder = db.hget(nicknames, folded)
+        if holder != learner:
+            if not _key_matches(db, code, folded, rejoin_key):
+                raise ClassroomError(
+                    f"Someone in this class is already {nickname!r}; pick another. If that is "
+                    "you, rejoin from the browser you joined with, or give your rejoin key.",
+                    "nickname_taken",
+                    409,
+                )
+            if db.get(keys.learner_class(learner)):
+                leave(db, learner)  # the id this browser had meanwhile is given up
+            learner = holder
     previous = member(db, code, learner)
     old_class = db.get(keys.learner_class(learner))
     if old_class and old_class != code:
@@ -175,9 +193,40 @@ def join(db: redis.Redis, code: str, learner: str, nickname: str) -> dict:
         json.dumps({"nickname": nickname, "joined_at": joined_at}),
     )
     pipe.set(keys.learner_class(learner), code, ex=CLASS_TTL_SECONDS)
-    _touch(pipe, code, "members", "nicknames")
+    rejoin = new_rejoin_key()
+    if previous and previous["nickname"].casefold() != folded:
+        pipe.hdel(keys.classroom(code, "rejoin"), previous["nickname"].casefold())
+    pipe.hset(keys.classroom(code, "rejoin"), folded, _digest(rejoin))
+    _touch(pipe, code, "members", "nicknames", "rejoin")
     pipe.execute()
-    return {"code": code, "nickname": nickname}
+    return {"code": code, "nickname": nickname, "learner": learner, "rejoin": rejoin}
+
+
+# -- rejoining: a learner who lost their cookie comes back as themselves ------------------------
+REJOIN_GROUPS = 3  # XXXX-XXXX-XXXX from CODE_ALPHABET: 60 bits, typed off a phone if need be
+
+
+def new_rejoin_key() -> str:
+    return "-".join(
+        "".join(secrets.choice(CODE_ALPHABET) for _ in range(4)) for _ in range(REJOIN_GROUPS)
+    )
+
+
+def _normal_key(raw: object) -> str:
+    return re.sub(r"[\s-]", "", raw).upper()[:64] if isinstance(raw, str) else ""
+
+
+def _digest(key: str) -> str:
+    # Only a digest is kept: whoever reads Redis still cannot rejoin as anyone.
+    return hashlib.sha256(_normal_key(key).encode()).hexdigest()
+
+
+def _key_matches(db: redis.Redis, code: str, folded: str, raw: object) -> bool:
+    key = _normal_key(raw)
+    stored = db.hget(keys.classroom(code, "rejoin"), folded)
+    if not key or not stored:
+        return False
+    return hmac.compare_digest(_digest(key), stored)
 
 
 def member(db: redis.Redis, code: str, learner: str) -> dict | None:
@@ -197,6 +246,7 @@ def leave(db: redis.Redis, learner: str) -> None:
     pipe = db.pipeline()
     if mine:
         pipe.hdel(keys.classroom(code, "nicknames"), mine["nickname"].casefold())
+        pipe.hdel(keys.classroom(code, "rejoin"), mine["nickname"].casefold())
     pipe.hdel(keys.classroom(code, "members"), learner)
     pipe.delete(keys.learner_class(learner))
     pipe.execute()

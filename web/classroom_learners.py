@@ -31,12 +31,15 @@ log = logging.getLogger(__name__)
 bp = Blueprint("class_learners", __name__)
 
 
-def _join(code_raw: object, nickname_raw: object) -> dict:
+def _join(code_raw: object, nickname_raw: object, rejoin_raw: object = None) -> dict:
     code = classroom.clean_code(code_raw)
-    classroom.join(get_redis(), code, current_learner(), nickname_raw)
+    joined = classroom.join(get_redis(), code, current_learner(), nickname_raw, rejoin_raw)
+    # A rejoin key proved this is a learner who lost their cookie: carry on as them.
+    session["learner"] = joined["learner"]
     session["classroom"] = code
     get_projector().notify(code, "members")
-    return _me()
+    # The key goes back to this browser only (kept in its storage by join.js), never to a screen.
+    return {**_me(), "rejoin": joined["rejoin"]}
 
 
 def _me() -> dict:
@@ -65,7 +68,9 @@ def join_page(code: str = ""):
 @bp.post("/join")
 def join_form():
     try:
-        me = _join(request.form.get("code"), request.form.get("nickname"))
+        me = _join(
+            request.form.get("code"), request.form.get("nickname"), request.form.get("rejoin")
+        )
     except ClassroomError as exc:
         return render_template(
             "classroom/join.html",
@@ -82,7 +87,7 @@ def join_api():
     body = request.get_json(silent=True, force=True) if request.data else {}
     if not isinstance(body, dict):
         raise ClassroomError('Send {"code": "K7QX4", "nickname": "Ana"}.', "bad_json")
-    return jsonify(_join(body.get("code"), body.get("nickname")))
+    return jsonify(_join(body.get("code"), body.get("nickname"), body.get("rejoin")))
 
 
 @bp.post("/api/classroom/leave")

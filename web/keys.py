@@ -24,6 +24,8 @@ code. Each class key lasts 30 days from the class's latest write.
 |                                 |        | created_at, closed_at, lesson           |        |
 | celerylab:class:<c>:members     | hash   | learner -> JSON {nickname, joined_at}   | 30 d   |
 | celerylab:class:<c>:nicknames   | hash   | case-folded nickname -> learner         | 30 d   |
+| celerylab:class:<c>:rejoin      | hash   | case-folded nickname -> sha256 of the   | 30 d   |
+|                                 |        | rejoin key its holder was given         |        |
 | celerylab:class:<c>:answers:<q> | hash   | learner -> choice ("-": skipped)        | 30 d   |
 | celerylab:class:<c>:revealed    | set    | question ids shown with their answer    | 30 d   |
 | celerylab:class:<c>:tasks       | hash   | task id -> the task's latest state      | 30 d   |

@@ -18,6 +18,11 @@ from .store import get_redis
 
 
 def join_url(code: str) -> str:
+    """The link a learner opens to join (the QR code's text): at the site's public address
+    (CELERY_LAB_PUBLIC_URL, set by classroom mode) if it has one, else the address asked."""
+    public = current_app.config.get("PUBLIC_URL")
+    if public:
+        return public + url_for("class_learners.join_page", code=code)
     return url_for("class_learners.join_page", code=code, _external=True)
 
 
