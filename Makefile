@@ -37,7 +37,7 @@ worker: $(VENV)/.installed
 	$(PY) run.py --worker-only
 
 test: $(VENV)/.installed-test
-	@scripts/system-deps.sh redis chromium nginx
+	@scripts/system-deps.sh redis chromium nginx ip
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 check: $(VENV)/.installed-lint

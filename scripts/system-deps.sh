@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure the system programs a target needs are here: install them with apt where we can,
-# otherwise say exactly what to install. Usage: scripts/system-deps.sh redis|chromium ...
+# otherwise say exactly what to install. Usage: scripts/system-deps.sh redis|chromium|nginx|ip ...
 set -euo pipefail
 
 need_apt=()
@@ -26,6 +26,9 @@ for what in "$@"; do
     nginx)
       # Tests only (tests/test_deploy_nginx.py runs the guide's config in front of the site).
       command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx) ;;
+    ip)
+      # Tests only (tests/test_classroom_lan.py wires a "phone" namespace with iproute2).
+      command -v ip >/dev/null || [ -x /usr/sbin/ip ] || need_apt+=(iproute2) ;;
     *) echo "system-deps: unknown dependency '$what'" >&2; exit 2 ;;
   esac
 done
