@@ -1,0 +1,85 @@
+"""The deployment guide's nginx config, run in front of two web processes (docs/deploy.md).
+
+nginx is Debian's, a child of this test with its own prefix and `daemon off`; the config is
+docs/nginx.conf itself (tests/proxy.py). Through it: a learner's task streams back to the page,
+both web processes serve, and the Origin check still refuses another site.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import websocket
+from playwright.sync_api import Page, expect
+
+from tests.conftest import Learner
+from tests.learner_page import commit, experiment, open_lesson
+from tests.proxy import Nginx
+from tests.stack import poll
+
+
+@pytest.fixture(scope="module")
+def proxied(stack):
+    """nginx with the guide's config, in front of two web processes of the session's site."""
+    prefix = Path(tempfile.mkdtemp(prefix="celerylab-nginx-"))
+    webs = [stack.start_web(threads=32) for _ in range(2)]
+    nginx = Nginx(prefix, [base.removeprefix("http://") for _, base in webs])
+    nginx.webs = [base for _, base in webs]
+    yield nginx
+    nginx.stop()
+    for process, _ in webs:
+        process.stop()
+    shutil.rmtree(prefix, ignore_errors=True)
+
+
+@pytest.mark.browser
+def test_a_learners_task_streams_back_through_the_proxy(page: Page, proxied):
+    open_lesson(page, proxied.base_url, "what-is-a-task")  # the websocket is live through nginx
+    commit(page, "lesson1-direct-call", "b")
+    commit(page, "lesson1-delay-pid", "b")
+    delay = experiment(page, "lesson1.delay")
+    delay.get_by_role("button").click()
+    card = page.locator(".task").first
+    expect(card).to_have_attribute("data-state", "succeeded", timeout=15000)
+    for state in ("sent", "received", "started", "succeeded"):
+        expect(card.locator(f'.lifecycle [data-state="{state}"]')).to_have_class(re.compile("done"))
+    # Round robin spread the page's requests over both web processes.
+    expected = {base.removeprefix("http://") for base in proxied.webs}
+    poll(lambda: proxied.upstreams_used() >= expected, 10, message="both web processes used")
+
+
+def test_the_origin_check_holds_through_the_proxy(proxied):
+    learner = Learner(proxied.base_url)
+    try:
+        # The same site through the proxy: the browser's Origin matches the Host nginx passes.
+        assert learner.post("/api/experiments/lesson1.delay", {"x": 1, "y": 2})[0] == 200
+        assert learner.session().ping()[-1] == {"type": "pong"}
+        for origin in ("http://evil.example", "http://127.0.0.1:1"):
+            with pytest.raises(websocket.WebSocketBadStatusException) as refused:
+                learner.socket(origin=origin)
+            assert refused.value.status_code == 403
+            assert post_from(learner, origin, "/api/experiments/lesson1.delay") == 403
+    finally:
+        learner.close()
+
+
+def post_from(learner: Learner, origin: str, path: str) -> int:
+    """POST as a page from ``origin`` would (with the learner's cookie); return the status."""
+    request = urllib.request.Request(
+        learner.base_url + path,
+        data=json.dumps({"x": 1, "y": 2}).encode(),
+        headers={"Content-Type": "application/json", "Origin": origin},
+    )
+    try:
+        with learner.opener.open(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code
