@@ -57,9 +57,9 @@ def guide_config(web_addresses: list[str], listen: str) -> str:
 
 
 class Nginx:
-    def __init__(self, prefix: Path, web_addresses: list[str]):
+    def __init__(self, prefix: Path, web_addresses: list[str], port: int):
         binary = shutil.which("nginx") or "/usr/sbin/nginx"
-        self.port = run.free_port()
+        self.port = port
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.prefix = prefix
         (prefix / "tmp").mkdir(parents=True)

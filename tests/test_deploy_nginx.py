@@ -19,18 +19,29 @@ import pytest
 import websocket
 from playwright.sync_api import Page, expect
 
+import run
+from tests.classroom_people import Instructor
 from tests.conftest import Learner
 from tests.learner_page import commit, experiment, open_lesson
 from tests.proxy import Nginx
 from tests.stack import poll
 
+PUBLIC = "https://lab.example.org"
+
 
 @pytest.fixture(scope="module")
 def proxied(stack):
-    """nginx with the guide's config, in front of two web processes of the session's site."""
+    """nginx with the guide's config, in front of two web processes of the session's site.
+
+    The web processes share the session's Redis, cookie key and instructor token (its var
+    directory and environment), and the guide's CELERY_LAB_PUBLIC_URL: the address learners
+    would use if this nginx had a certificate and a name (the test reaches it on loopback).
+    """
     prefix = Path(tempfile.mkdtemp(prefix="celerylab-nginx-"))
-    webs = [stack.start_web(threads=32) for _ in range(2)]
-    nginx = Nginx(prefix, [base.removeprefix("http://") for _, base in webs])
+    port = run.free_port()
+    public = {"CELERY_LAB_PUBLIC_URL": PUBLIC}
+    webs = [stack.start_web(threads=32, env=public) for _ in range(2)]
+    nginx = Nginx(prefix, [base.removeprefix("http://") for _, base in webs], port)
     nginx.webs = [base for _, base in webs]
     yield nginx
     nginx.stop()
@@ -83,3 +94,20 @@ def post_from(learner: Learner, origin: str, path: str) -> int:
     except urllib.error.HTTPError as exc:
         with exc:
             return exc.code
+
+
+def test_the_instructor_signs_in_through_the_proxy_and_the_join_link_is_the_public_one(
+    stack, proxied
+):
+    instructor = Instructor(proxied.base_url, stack.instructor_token)
+    try:
+        assert instructor.landed_on == proxied.base_url + "/classroom/"
+        code = instructor.open_class()
+        # Whichever web process answers, the link it hands out is the public address, not the
+        # address this request came in on.
+        for _ in range(2):
+            status, body = instructor.get(f"/api/classroom/{code}")
+            assert status == 200
+            assert json.loads(body)["join_url"] == f"{PUBLIC}/join/{code}"
+    finally:
+        instructor.close()
