@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import signal
 import tempfile
 import urllib.error
 import urllib.request
@@ -46,6 +47,8 @@ def proxied(stack):
     yield nginx
     nginx.stop()
     for process, _ in webs:
+        process.signal(signal.SIGINT)  # gunicorn's quick shutdown: nothing is left to finish
+        process.popen.wait(10)
         process.stop()
     shutil.rmtree(prefix, ignore_errors=True)
 
