@@ -178,13 +178,14 @@ def test_a_phone_on_the_room_network_scans_the_qr_code_and_joins(tmp_path, phone
 
         page = instructor_page(browser, local)
         code = open_class(page, local)
-        assert project_join_screen(page, local, code) == f"{address}/join/{code}"
+        link = project_join_screen(page, local, code)
+        assert link == f"{address}/join/{code}"
         expect(page.locator("#pj-overlay")).to_contain_text(f"Go to {address}/join")
         expect(page.locator(".pj-join")).to_contain_text(f"Join at {address}/join")
 
         redis_url = (tmp_path / "var" / "redis.url").read_text().strip()
         redis_port = redis_url.rsplit(":", 1)[1].split("/")[0]
-        got = phone.run(PHONE_SCRIPT, f"{address}/join/{code}", redis_port)
+        got = phone.run(PHONE_SCRIPT, link, redis_port)  # the phone opens what it scanned
         status, body = got["join_page"]
         assert status == 200 and "Join a class" in body and f'value="{code}"' in body
         status, body = got["joined"]
@@ -192,7 +193,8 @@ def test_a_phone_on_the_room_network_scans_the_qr_code_and_joins(tmp_path, phone
         # The instructor's pages still need the token; Redis answers on loopback only.
         assert got["instructor"] == 403
         assert got["redis"] == "ConnectionRefusedError"
-        assert redis.Redis.from_url(redis_url).config_get("bind") == {"bind": "127.0.0.1"}
+        with redis.Redis.from_url(redis_url) as client:
+            assert client.config_get("bind") == {"bind": "127.0.0.1"}
         # The instructor sees the phone's learner arrive.
         members = poll(
             lambda: page.request.get(f"{local}/api/classroom/{code}").json()["members"],
