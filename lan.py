@@ -86,15 +86,18 @@ def lan_address(interface: str = "") -> str | None:
     return (private or list(addresses.values()) or [None])[0]
 
 
-def learners_url(classroom: bool, port: int) -> str:
+def learners_url(classroom: bool, port: int, host: str | None = None) -> str:
     """Where learners join: CELERY_LAB_PUBLIC_URL if set, else (classroom mode) the LAN address.
 
+    In classroom mode with ``host`` one address (not every interface), that address is it.
     Returns "" outside classroom mode with no public URL: the site then names itself after
     the address each request asked for, as before.
     """
     public = config.public_url()
     if public or not classroom:
         return public
+    if host and host not in ("0.0.0.0", "::"):
+        return f"http://{f'[{host}]' if ':' in host else host}:{port}"
     address = lan_address(config.lan_interface())
     if address is None:
         raise SystemExit(

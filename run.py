@@ -299,7 +299,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Where learners join (classroom mode or CELERY_LAB_PUBLIC_URL), checked before
         # anything starts.
-        learners = "" if args.worker_only else lan.learners_url(args.classroom, args.port)
+        learners = (
+            "" if args.worker_only else lan.learners_url(args.classroom, args.port, args.host)
+        )
         url = resolve_redis(supervisor, args, env)
         env["REDIS_URL"] = url
         wait_for_redis(url, time.monotonic() + 10)

@@ -33,12 +33,12 @@ from tests.test_run import read_until
 TOKEN = secrets.token_urlsafe(18)
 
 
-def start_classroom(tmp_path, **env: str) -> subprocess.Popen:
-    """`run.py --classroom --no-worker` with its own Redis; its output is readable."""
+def start_classroom(tmp_path, *args: str, **env: str) -> subprocess.Popen:
+    """`run.py --classroom --no-worker [args]` with its own Redis; its output is readable."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("REDIS_URL", "CELERY_LAB"))}
     base.update(CELERY_LAB_VAR_DIR=str(tmp_path / "var"), CELERY_LAB_INSTRUCTOR_TOKEN=TOKEN)
     return subprocess.Popen(
-        [sys.executable, "run.py", "--classroom", "--no-worker", "--port", env.pop("PORT")],
+        [sys.executable, "run.py", "--classroom", "--no-worker", "--port", env.pop("PORT"), *args],
         cwd=ROOT,
         env={**base, **env},
         stdout=subprocess.PIPE,
@@ -220,6 +220,16 @@ def test_a_public_url_wins_for_a_site_behind_a_proxy(tmp_path, browser):
         code = open_class(page, local)
         assert project_join_screen(page, local, code) == f"{public}/join/{code}"
         page.context.close()
+    finally:
+        stop(process)
+
+
+def test_classroom_mode_on_one_address_tells_learners_that_address(tmp_path):
+    port = run.free_port()
+    process = start_classroom(tmp_path, "--host", "127.0.0.1", PORT=str(port))
+    try:
+        output = read_until(process, "Learners join at")
+        assert f"Learners join at http://127.0.0.1:{port}/join " in output
     finally:
         stop(process)
 
