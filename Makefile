@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run worker test check format bench pygments-css clean
+.PHONY: run worker test check format bench pygments-css vendor-axe clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ bench: $(VENV)/.installed
 
 pygments-css: $(VENV)/.installed
 	$(PY) -m web.pygments_css > site/static/css/pygments.css
+
+# The accessibility engine the browser tests inject (tests/vendor/axe-core, from npm).
+vendor-axe:
+	scripts/vendor-axe.sh $(AXE_VERSION)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
