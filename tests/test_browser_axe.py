@@ -88,6 +88,19 @@ def test_the_join_page_before_joining(browser: Browser, walk: Page, base_url: st
     context.close()
 
 
+def test_what_a_stranger_sees_of_the_instructors_pages(browser: Browser, base_url: str):
+    context = browser.new_context(reduced_motion="reduce")  # not signed in
+    axe.install(context)
+    page = context.new_page()
+    settle(page, "/classroom/instructor", base_url)
+    expect(page.get_by_label("Instructor token")).to_be_visible()  # the sign-in form
+    assert_accessible(page)
+    settle(page, "/classroom/", base_url)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Forbidden")
+    assert_accessible(page)
+    context.close()
+
+
 def test_the_page_a_learner_sees_once_in_the_class(walk: Page, base_url: str):
     settle(walk, f"/join/{walk.code}", base_url)
     expect(walk.get_by_role("heading", level=1)).to_have_text(f"You are in class {walk.code}")
