@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run worker test check format bench pygments-css clean doctor lock
+.PHONY: run worker test check format bench pygments-css vendor-axe clean doctor lock
 
 # One .venv; each target installs its own locked set into it, every pin checked against its
 # hash: the site's (requirements.txt), the tests' (-test), lint's (-lint), the bench's (-bench).
@@ -74,6 +74,9 @@ lock: $(UV)
 	$(LOCK) -c requirements.txt requirements-test.in -o requirements-test.txt
 	$(LOCK) requirements-lint.in -o requirements-lint.txt
 	$(LOCK) -c requirements.txt requirements-bench.in -o requirements-bench.txt
+# The accessibility engine the browser tests inject (tests/vendor/axe-core, from npm).
+vendor-axe:
+	scripts/vendor-axe.sh $(AXE_VERSION)
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) .pytest_cache .ruff_cache

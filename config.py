@@ -6,6 +6,7 @@ about where Redis is or what the worker accepts. Nothing here connects to anythi
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
@@ -62,6 +63,23 @@ def instructor_token() -> str:
     return _kept_secret(
         "CELERY_LAB_INSTRUCTOR_TOKEN", "instructor_token", lambda: secrets.token_urlsafe(18)
     )
+
+
+def cookie_names(secret: str) -> tuple[str, str]:
+    """Return this site's cookie names: the learner's session, then the instructor's.
+
+    Browsers do not scope cookies by port, so two sites on one host (127.0.0.1:8000 and :8001)
+    would overwrite each other's cookies if both used Flask's default name "session". Each
+    site's names end in ``CELERY_LAB_COOKIE_NAME`` if set, else in a short hash of its
+    cookie-signing key: stable across restarts, and shared by the web processes of one site.
+    """
+    tag = (
+        os.environ.get("CELERY_LAB_COOKIE_NAME")
+        or hashlib.sha256(b"celery-lab cookie name:" + secret.encode()).hexdigest()[:10]
+    )
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", tag):
+        raise SystemExit(f"CELERY_LAB_COOKIE_NAME must be 1-40 letters, digits, - or _: {tag!r}")
+    return f"celerylab_{tag}", f"celerylab_{tag}_instructor"
 
 
 def redis_url() -> str:

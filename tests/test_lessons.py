@@ -22,7 +22,7 @@ LESSON_FILES = sorted((ROOT / "lessons").glob("[0-9][0-9]-*.md"))
 BY_NAME = [pytest.param(path, id=path.stem) for path in LESSON_FILES]
 SOURCE = re.compile(r"^\[\[source (\S+)\]\]\s*$", re.M)
 SHOWN_SOURCE = re.compile(
-    r'<p class="source-path">([^<]*)</p>\s*<div class="highlight"><pre>(.*?)</pre></div>', re.S
+    r'<p class="source-path">([^<]*)</p>\s*<div class="highlight"[^>]*><pre>(.*?)</pre></div>', re.S
 )
 
 

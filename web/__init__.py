@@ -18,6 +18,7 @@ from . import (
     api,
     classroom_views,
     guard,
+    headers,
     lessons,
     pages,
     questions,
@@ -38,8 +39,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "site" / "static"),
     )
     settings = config.Settings.from_env()
+    learner_cookie, instructor_cookie = config.cookie_names(config.secret_key())
     app.config.from_mapping(
         SECRET_KEY=config.secret_key(),
+        # Names of this site's own (see config.cookie_names); the instructor's lasts a day's class.
+        SESSION_COOKIE_NAME=learner_cookie,
+        INSTRUCTOR_COOKIE_NAME=instructor_cookie,
+        INSTRUCTOR_SESSION_SECONDS=12 * 3600,
         REDIS_URL=settings.redis_url,
         CELERY=settings.celery_config(),
         LESSONS_DIR=str(settings.lessons_dir),
@@ -66,6 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     questions.init_app(app)
     sock.init_app(app)
     guard.init_app(app)
+    headers.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ws.bp)

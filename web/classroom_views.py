@@ -80,7 +80,7 @@ def http_error(exc: HTTPException):
 
 
 # -- instructor sign-in and pages ------------------------------------------------------------
-@bp.get("/classroom/instructor")
+@bp.route("/classroom/instructor", methods=["GET", "POST"])
 def sign_in():
     if not current_app.config.get("INSTRUCTOR_TOKEN"):
         abort(
@@ -88,14 +88,27 @@ def sign_in():
             description="Instructor access is off: start the site with `make run`, or "
             "set CELERY_LAB_INSTRUCTOR_TOKEN.",
         )
-    if not instructor.sign_in(request.args.get("token")):
+    # The printed link carries the token; the form (for a token typed in) posts it.
+    candidate = request.form.get("token") if request.method == "POST" else request.args.get("token")
+    if candidate is None:
+        return render_template("classroom/sign_in.html")
+    # Redirect, so the token leaves the address bar and the browser's history.
+    response = redirect(url_for("classroom.dashboard"), 303)
+    if not instructor.sign_in(candidate, response):
         abort(
             403,
             description="That instructor link is not valid (is it from this site's "
             "latest `make run`?).",
         )
-    # Redirect, so the token leaves the address bar and the browser's history.
-    return redirect(url_for("classroom.dashboard"), 303)
+    return response
+
+
+@bp.post("/classroom/sign-out")
+def sign_out():
+    # A POST (a link could be followed by anything) from this site (guard.check_origin).
+    response = redirect(url_for("pages.home"), 303)
+    instructor.sign_out(response)
+    return response
 
 
 @bp.get("/classroom/")

@@ -1,10 +1,14 @@
 """Who may run a class: the holder of the instructor token that ``make run`` prints.
 
-The printed link (``/classroom/instructor?token=…``) signs this browser in: its signed session
-cookie gets a fingerprint of the token (never the token itself), and the page redirects so the
-token leaves the address bar and the history. Scripts may send ``Authorization: Bearer <token>``
-instead. A new token (or none) signs every browser out, since old fingerprints stop matching.
-Comparisons are constant-time, so response timing says nothing about how close a guess was.
+The printed link (``/classroom/instructor?token=…``), or the sign-in form at the same address,
+signs this browser in: it gets a cookie of its own (``INSTRUCTOR_COOKIE_NAME``), holding a
+signed, timestamped fingerprint of the token (never the token itself), that lasts
+``INSTRUCTOR_SESSION_SECONDS`` (12 h: a day's teaching) and is checked against that age on
+every request, whatever the browser keeps. The link's answer redirects with no referrer and
+no caching, so the token leaves the address bar and the history. Scripts may send
+``Authorization: Bearer <token>`` instead. Signing out drops the cookie; a new token (or none)
+signs every browser out, since old fingerprints stop matching. Comparisons are constant-time,
+so response timing says nothing about how close a guess was.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ import functools
 import hashlib
 import hmac
 
-from flask import abort, current_app, request, session
+from flask import Response, abort, current_app, request
+from itsdangerous import BadSignature, TimestampSigner
 
 
 def _token() -> str:
@@ -25,6 +30,10 @@ def _fingerprint(token: str) -> str:
     return hmac.new(key, b"instructor:" + token.encode(), hashlib.sha256).hexdigest()
 
 
+def _signer() -> TimestampSigner:
+    return TimestampSigner(current_app.config["SECRET_KEY"], salt="celery-lab instructor")
+
+
 def token_matches(candidate: object) -> bool:
     """True if ``candidate`` is the configured token (always False when none is configured)."""
     token = _token()
@@ -33,17 +42,30 @@ def token_matches(candidate: object) -> bool:
     return hmac.compare_digest(candidate.encode(), token.encode())
 
 
-def sign_in(candidate: object) -> bool:
-    """Mark this browser as the instructor's if ``candidate`` is the token."""
+def sign_in(candidate: object, response: Response) -> bool:
+    """Give ``response`` the instructor's cookie if ``candidate`` is the token."""
     if not token_matches(candidate):
         return False
-    session["instructor"] = _fingerprint(_token())
-    session.permanent = True
+    response.set_cookie(
+        current_app.config["INSTRUCTOR_COOKIE_NAME"],
+        _signer().sign(_fingerprint(_token())).decode(),
+        max_age=current_app.config["INSTRUCTOR_SESSION_SECONDS"],
+        httponly=True,
+        # Strict: no other site can even start a request that carries it.
+        samesite="Strict",
+        secure=request.is_secure,
+    )
+    # The token was in this request's address: keep it out of referrers and caches.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
     return True
 
 
-def sign_out() -> None:
-    session.pop("instructor", None)
+def sign_out(response: Response) -> None:
+    """Make ``response`` drop the instructor's cookie."""
+    response.delete_cookie(
+        current_app.config["INSTRUCTOR_COOKIE_NAME"], httponly=True, samesite="Strict"
+    )
 
 
 def is_instructor() -> bool:
@@ -53,8 +75,16 @@ def is_instructor() -> bool:
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         return token_matches(header[len("Bearer ") :])
-    saved = session.get("instructor")
-    return isinstance(saved, str) and hmac.compare_digest(saved, _fingerprint(token))
+    saved = request.cookies.get(current_app.config["INSTRUCTOR_COOKIE_NAME"])
+    if not saved:
+        return False
+    try:
+        fingerprint = _signer().unsign(
+            saved, max_age=current_app.config["INSTRUCTOR_SESSION_SECONDS"]
+        )
+    except BadSignature:  # tampered with, or older than the session's lifetime
+        return False
+    return hmac.compare_digest(fingerprint, _fingerprint(token).encode())
 
 
 def instructor_required(view):

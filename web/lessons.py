@@ -100,6 +100,14 @@ def _expand(match: re.Match) -> str:
     return f'\n<div data-embed="{kind}:{arg}"></div>\n'
 
 
+def focusable_code(html: str) -> str:
+    """Let a keyboard reach (and so scroll) each code block and table; name the code blocks."""
+    return html.replace(
+        '<div class="highlight">',
+        '<div class="highlight" tabindex="0" role="group" aria-label="Code example">',
+    ).replace("<table>", '<table tabindex="0">')
+
+
 def parse(path: Path) -> Lesson:
     match = _FILENAME.match(path.name)
     if not match:
@@ -126,7 +134,7 @@ def parse(path: Path) -> Lesson:
             "toc": {"toc_depth": "2-3"},
         },
     )
-    html = md.convert(_DIRECTIVE.sub(_expand, text))
+    html = focusable_code(md.convert(_DIRECTIVE.sub(_expand, text)))
     parts: list[Part] = []
     position = 0
     for embed in _EMBED.finditer(html):

@@ -34,6 +34,7 @@ import yaml
 from flask import Flask, current_app
 
 from .experiments import EXPERIMENTS, Experiment, ExperimentError
+from .lessons import focusable_code
 
 KINDS = ("prediction", "myth")
 REQUIRED = ("id", "kind", "prompt", "choices", "answer", "reveal")
@@ -93,10 +94,12 @@ class Question:
 
 
 def _block(text: str) -> str:
-    return markdown.markdown(
-        text,
-        extensions=["fenced_code", "codehilite", "admonition"],
-        extension_configs={"codehilite": {"css_class": "highlight", "guess_lang": False}},
+    return focusable_code(
+        markdown.markdown(
+            text,
+            extensions=["fenced_code", "codehilite", "admonition"],
+            extension_configs={"codehilite": {"css_class": "highlight", "guess_lang": False}},
+        )
     )
 
 

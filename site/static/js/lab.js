@@ -149,7 +149,7 @@
       li.append(el("span", {class: "label"}, s), el("time", {title: "time since the web process's sent event"}));
       steps.append(li);
     }
-    const bar = el("div", {class: "bar", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0"});
+    const bar = el("div", {class: "bar", role: "progressbar", "aria-label": "Progress", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0"});
     bar.append(el("div", {class: "fill"}));
     const retries = el("ol", {class: "retries", "aria-label": "Retries"});
     retries.hidden = true;
@@ -346,7 +346,8 @@
       row.append(el("p", {class: "show-label"}, item.label));
       if (item.format === "code" || item.format === "json") {
         const text = item.format === "json" ? JSON.stringify(item.value, null, 2) : String(item.value);
-        const pre = el("pre");
+        // A wide value scrolls sideways: focusable, so a keyboard can scroll it too.
+        const pre = el("pre", {tabindex: "0", role: "group", "aria-label": item.label});
         pre.append(el("code", {}, text));
         row.append(pre);
       } else {
