@@ -1,5 +1,7 @@
 // Predictions, myth busters and progress. The browser never knows an answer before the learner
-// commits: it sends the choice, and the server grades it and sends back the verdict to show.
+// commits: it sends the choice id, and the server grades it and sends back the verdict to show
+// (every choice's why included). The letters on the page are positions in this learner's own
+// order; a card on /progress marked data-retry is a second try at a question missed first.
 (() => {
   "use strict";
 
@@ -26,7 +28,8 @@
     showError(card, "");
     let reply;
     try {
-      reply = await post("/api/answers", {question: card.dataset.question, ...payload});
+      const retry = card.dataset.retry === "yes" ? {retry: true} : {};
+      reply = await post("/api/answers", {question: card.dataset.question, ...payload, ...retry});
     } catch (_) {
       reply = {ok: false, body: {message: "The site did not answer. Check your connection and try again."}};
     }
