@@ -69,7 +69,7 @@ def retry_salt(attempts: int) -> str:
 
 
 def parse(raw: bytes, bank) -> Submission:
-    """Validate ``{"question": id, "answer": id}``, ``{…, "skip": true}`` or ``{…, "retry": true}``."""
+    """Validate ``{"question": id, "answer": id}``, ``{…, "skip": true}`` or ``{…, "retry": …}``."""
     try:
         body = json.loads(raw)
     except ValueError:  # also UnicodeDecodeError: the body is not JSON text at all

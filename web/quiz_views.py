@@ -2,8 +2,8 @@
 
     GET  /quiz                   the myth busters, each with "Prove it" once answered
     GET  /progress               lessons read, predictions made, quiz score, reset
-    POST /api/answers            {"question": id, "answer": choice id} or {"question": id, "skip": true};
-                                 add "retry": true to try again a question missed at first
+    POST /api/answers            {"question": id, "answer": choice id} or {"question": id,
+                                 "skip": true}; add "retry": true to try a missed one again
     GET  /api/progress           the learner's progress (the home page's course map reads it)
     POST /api/progress/read      {"lesson": slug}: the learner reached the end of that lesson
     POST /api/progress/reset     forget this learner's answers and reads
