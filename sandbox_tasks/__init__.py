@@ -13,4 +13,5 @@ from . import (  # noqa: F401  (importing a module registers its tasks)
     flask_config,
     serialization,
     timing,
+    workflows,
 )
