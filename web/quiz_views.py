@@ -55,6 +55,10 @@ class LessonQuiz:
         question, record = self.question(qid), self._answers.get(qid)
         return quiz.graded(question, record, ordered(question)) if question and record else None
 
+    def locked(self, qids: list[str]) -> list[str]:
+        """The predictions among ``qids`` whose following text is still hidden."""
+        return [q for q in qids if self.locks(q)]
+
     def locks(self, qid: str) -> bool:
         """True while the text after this prediction stays hidden (it exists, unanswered)."""
         return self.question(qid) is not None and self.graded(qid) is None
