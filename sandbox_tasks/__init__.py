@@ -12,6 +12,7 @@ from . import (  # noqa: F401  (importing a module registers its tasks)
     decorators,
     flask_config,
     logs,
+    pitfalls,
     serialization,
     timing,
     workflows,

@@ -10,12 +10,24 @@ from . import (  # 1-7 follow the outline; 8 onwards are chapters beyond it
     lesson7,
     lesson8,
     lesson9,
+    lesson10,
 )
 from .base import Experiment, ExperimentError, run_experiment
 
 EXPERIMENTS: dict[str, Experiment] = {
     experiment.name: experiment
-    for module in (lesson1, lesson2, lesson3, lesson4, lesson5, lesson6, lesson7, lesson8, lesson9)
+    for module in (
+        lesson1,
+        lesson2,
+        lesson3,
+        lesson4,
+        lesson5,
+        lesson6,
+        lesson7,
+        lesson8,
+        lesson9,
+        lesson10,
+    )
     for experiment in module.EXPERIMENTS
 }
 

@@ -1,4 +1,4 @@
-"""Sending a whole canvas (chain, group, chord) so that every task in it reaches the learner.
+"""Sending a canvas (chain, group, chord, or one call) so every task in it reaches the learner.
 
 ``Lab.send`` routes one task. A canvas sends several, and most of them are published later by
 the worker (the next step of a chain, a chord's body). Their ids are fixed in advance with
@@ -13,8 +13,11 @@ from flask import current_app
 from ..stream import get_hub
 
 
-def send_canvas(lab, canvas, tasks: list[tuple[str, str]]) -> None:
-    """Route each ``(task_id, task_name)`` of ``canvas`` to ``lab``'s learner, then send it."""
+def send_canvas(lab, canvas, tasks: list[tuple[str, str]]):
+    """Route each ``(task_id, task_name)`` of ``canvas`` to ``lab``'s learner, then send it.
+
+    Return what ``canvas.apply_async()`` returned (an ``AsyncResult`` or ``GroupResult``).
+    """
     hub = get_hub()
     hub.start(wait=current_app.config["STREAM_READY_TIMEOUT"])
     for task_id, name in tasks:
@@ -29,10 +32,11 @@ def send_canvas(lab, canvas, tasks: list[tuple[str, str]]) -> None:
         )
     sent = False
     try:
-        canvas.apply_async()
+        result = canvas.apply_async()
         sent = True
     finally:
         if not sent:
             for task_id, _ in tasks:
                 hub.forget_route(task_id, lab.learner)
     lab.sent.extend(task_id for task_id, _ in tasks)
+    return result
