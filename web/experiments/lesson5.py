@@ -42,8 +42,7 @@ def send_with_delay(params: dict, lab) -> dict:
     result = slow_task.AsyncResult(task_id)
     state = result.state  # asked of the result backend, right after sending
     said = (
-        "PENDING: the backend has no record of it yet. Celery reports PENDING for any id it "
-        "knows nothing about, so PENDING means 'not started, or unknown', never 'queued'."
+        "PENDING: no worker had reported on it yet."
         if state == "PENDING"
         else f"{state}: a worker had already picked it up in those few milliseconds."
     )
