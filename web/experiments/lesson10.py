@@ -347,7 +347,7 @@ EXPERIMENTS = (
         "lesson10.time_limits",
         "soft_time_limit=1, time_limit=2",
         time_limits,
-        params=(IntParam("seconds", "Sleep for", minimum=3, maximum=6, default=3),),
+        params=(IntParam("seconds", "Seconds", minimum=3, maximum=6, default=3),),
         help="A task that sleeps past both of its time limits, on this site's threads pool.",
     ),
 )
