@@ -59,7 +59,7 @@ def test_direct_runs_in_the_web_server_delay_in_the_worker_and_add_is_a_task_obj
     worker_pid = re.search(r"'pid': (\d+)", card.locator(".explain").inner_text()).group(1)
     assert worker_pid != web_pid
 
-    commit(page, "lesson1-decorator-returns", "b")
+    commit(page, "lesson1-worker-finds-code", "a")
     inspect = experiment(page, "lesson1.inspect")
     inspect.get_by_role("button").click()
     transcript = inspect.locator(".outcome pre")
