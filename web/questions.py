@@ -9,7 +9,7 @@ Each file is a YAML list. ``NN.yaml`` holds lesson NN's questions (a lesson plac
       choices:                         # two or more; keys are stable choice ids
         a:
           text: "Markdown: the choice."
-          why: "Markdown: why this choice is right or wrong."
+          why: "Markdown: why it is right or wrong (the page adds 'Right:'/'Wrong:')."
         b: {text: "…", why: "…"}
       answer: b                        # a key of choices; never sent before the learner answers
       reveal: |                        # markdown shown after answering
