@@ -11,6 +11,7 @@ from . import (  # 1-7 follow the outline; 8 onwards are chapters beyond it
     lesson8,
     lesson9,
     lesson10,
+    lesson11,
 )
 from .base import Experiment, ExperimentError, run_experiment
 
@@ -27,6 +28,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         lesson8,
         lesson9,
         lesson10,
+        lesson11,
     )
     for experiment in module.EXPERIMENTS
 }
