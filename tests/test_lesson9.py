@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Learner, learner_id, shown
+from tests.classroom_people import Instructor, join
+from tests.conftest import Learner, learner_id, receive_until, shown
 from web import keys
 
 
 def _logs(session, task_id: str) -> list[dict]:
     session.events(task_id)  # read until the task has finished
-    return [m for m in session.seen if m.get("task_id") == task_id and m["state"] == "log"]
+    return [m for m in session.seen if m.get("task_id") == task_id and m.get("state") == "log"]
 
 
 def test_the_tasks_info_lines_stream_to_the_page_with_its_name_and_id(learner):
@@ -91,3 +92,27 @@ def test_bad_input_is_refused_and_sends_nothing(stack, learner, name, params, sa
     error = learner.session().run_with(name, params, ref="r1")
     assert error["type"] == "error" and says in error["message"]
     assert stack.redis().llen(keys.learner_tasks(who)) == before
+
+
+def test_in_a_class_the_projector_counts_the_task_but_not_its_log_lines(stack):
+    teacher = Instructor(stack.base_url, stack.instructor_token)
+    ana = Learner(stack.base_url)
+    try:
+        code = teacher.open_class()
+        join(ana, code, "Ana")
+        projector = teacher.projector(code)
+        mine = ana.session()
+        task_id = mine.start("lesson9.logs", items=1, outcome="ok")
+        assert _logs(mine, task_id), "the learner still gets the log lines"
+        seen = receive_until(
+            projector,
+            lambda m: (
+                m["type"] == "class-tasks"
+                and any(e["task_id"] == task_id and e["state"] == "succeeded" for e in m["events"])
+            ),
+        )
+        states = {e["state"] for m in seen if m["type"] == "class-tasks" for e in m["events"]}
+        assert "succeeded" in states and "log" not in states
+    finally:
+        ana.close()
+        teacher.close()
