@@ -118,3 +118,18 @@ def test_a_bad_value_shows_the_servers_message(page: Page, base_url: str):
     panel.get_by_role("button").click()
     expect(panel.get_by_role("alert")).to_contain_text("Seconds must be from 1 to 30")
     expect(page.locator(".task")).to_have_count(0)
+
+
+def test_pending_is_shown_for_an_id_nobody_sent_next_to_a_real_task(page: Page, base_url: str):
+    open_lesson(page, base_url, SLUG)
+    commit_through(page, PREDICTIONS, "lesson5-unknown-id")
+    panel = experiment(page, "lesson5.unknown_id")
+    panel.locator("input[name=seconds]").fill("1")
+    panel.get_by_role("button").click()
+    outcome = panel.locator(".outcome")
+    expect(outcome).to_contain_text("(a real task)", timeout=20000)
+    expect(outcome).to_contain_text("SUCCESS")
+    expect(outcome).to_contain_text("(never sent)")
+    expect(outcome).to_contain_text("(one character off)")
+    expect(outcome).to_contain_text("no record of this id")
+    expect(page.locator(".task").first).to_have_attribute("data-state", "succeeded")
