@@ -40,7 +40,9 @@ class TaskEventHandler(logging.Handler):
         self._sending.on = True
         try:
             # The same format the worker's own log uses for task lines (worker_task_log_format).
-            line = TaskFormatter(current_app.conf.worker_task_log_format).format(record)
+            # (Colour off: the worker colours a terminal, and escape codes mean nothing on a page.)
+            formatter = TaskFormatter(current_app.conf.worker_task_log_format, use_color=False)
+            line = formatter.format(record)
             task.send_event(
                 "task-log",
                 level=record.levelname,

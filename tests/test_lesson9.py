@@ -42,6 +42,7 @@ def test_a_warning_and_an_error_with_its_traceback_are_logged_too(learner):
     failing = _logs(session, refused["task_id"])
     assert [m["fields"]["level"] for m in failing] == ["INFO", "ERROR"]
     assert "Traceback (most recent call last)" in failing[-1]["fields"]["line"]
+    assert "\x1b[" not in failing[-1]["fields"]["line"], "no terminal colour codes"
     assert session.final(refused["task_id"])["state"] == "failed"
 
 

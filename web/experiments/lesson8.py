@@ -99,12 +99,14 @@ def _explain(shape: str, plan: list[dict]) -> str:
             f"before it has succeeded, with that result as its first argument. Expect about "
             f"{total} s in all."
         )
-        if failing:
+        if failing and failing < len(plan):
             text += (
                 f" Step {failing} raises, so the steps after it are never sent: they never "
                 "run, and the result backend marks them failed with step "
                 f"{failing}'s error."
             )
+        elif failing:
+            text += f" Step {failing}, the last, raises: the chain's result is its error."
         return text
     if shape == "group":
         text = (

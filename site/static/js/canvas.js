@@ -8,7 +8,6 @@
   const SVG = "http://www.w3.org/2000/svg";
   const FINAL = new Set(["succeeded", "failed", "rejected", "revoked"]);
   const ORDER = ["sent", "received", "started", "progress", "succeeded", "failed"];
-  const canvases = [];  // every canvas drawn on this page
   const byTask = new Map();  // task id -> {canvas, node}
   // A quick task's first events can beat the HTTP answer that names the canvas: keep them.
   const early = new Map();
@@ -69,8 +68,13 @@
     const at = (n) => [PAD + n.column * COL, PAD + n.row * ROW];
     for (const [from, to] of c.edges) {
       const [x1, y1] = at(c.byKey.get(from)), [x2, y2] = at(c.byKey.get(to));
-      graph.append(svg("path", {class: "edge", "data-edge": `${from}-${to}`,
-        d: `M${x1 + BOX_W} ${y1 + BOX_H / 2} L${x2} ${y2 + BOX_H / 2}`}));
+      const edge = svg("g", {class: "edge", "data-edge": `${from}-${to}`});
+      // A line and an arrowhead at the receiving box: a result flows from left to right.
+      const [ex, ey] = [x2, y2 + BOX_H / 2], angle = Math.atan2(ey - (y1 + BOX_H / 2), ex - (x1 + BOX_W));
+      const tip = (da) => `${ex - 8 * Math.cos(angle + da)} ${ey - 8 * Math.sin(angle + da)}`;
+      edge.append(svg("path", {class: "edge-line", d: `M${x1 + BOX_W} ${y1 + BOX_H / 2} L${ex} ${ey}`}),
+        svg("path", {class: "edge-tip", d: `M${tip(0.45)} L${ex} ${ey} L${tip(-0.45)} z`}));
+      graph.append(edge);
     }
     for (const n of c.nodes) {
       const [x, y] = at(n);
@@ -164,7 +168,6 @@
       el("p", {class: "timeline-head"}, "Timeline: one lane per worker thread; a thin line is time spent waiting in the queue"),
       c.timeline, c.status);
     panel.querySelector(".outcome").append(figure);
-    canvases.push(c);
     for (const n of c.nodes) {
       for (const msg of early.get(n.task_id) || []) onTask(msg);
       early.delete(n.task_id);
