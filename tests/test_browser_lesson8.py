@@ -94,6 +94,8 @@ def test_a_failing_chain_step_leaves_the_rest_never_run(page: Page, base_url: st
 def test_a_chord_body_waits_for_its_header_and_fails_with_it(page: Page, base_url: str):
     open_lesson(page, base_url, SLUG)
     commit_through(page, PREDICTIONS, "lesson8-chain-failure")
+    expect(experiment(page, "lesson8.chord")).to_be_hidden()  # behind its own prediction
+    commit(page, "lesson8-chord-failure", "c")
     figure = _build(page, "lesson8.chord", 2, "1-2-3-4")
     graph = figure.locator("svg.canvas-graph")
     body = graph.locator('[data-node="body"]')
@@ -104,7 +106,6 @@ def test_a_chord_body_waits_for_its_header_and_fails_with_it(page: Page, base_ur
     expect(body).to_have_attribute("data-state", "succeeded", timeout=15000)
     expect(body.locator(".node-state")).to_have_text("succeeded → 3")
 
-    commit(page, "lesson8-chord-failure", "c")
     failing = _build(page, "lesson8.chord", 2, "1-1-1-1", fail="step 1").last
     body = failing.locator('svg.canvas-graph [data-node="body"]')
     expect(body).to_have_attribute("data-state", "never-ran", timeout=15000)
