@@ -121,6 +121,7 @@ BAD_INPUT = [
     pytest.param("lesson10.unconfigured", {"broker": "amqp://x"}, "Unknown parameter", id="broker"),
     pytest.param("lesson10.get_in_task", [1, 2], "JSON object", id="not-an-object"),
     pytest.param("lesson10.unconsumed", {"queue": "celery_lab"}, "Unknown parameter", id="queue"),
+    pytest.param("lesson10.ignore_result", {"timeout": 0}, "Unknown parameter", id="timeout"),
 ]
 
 
