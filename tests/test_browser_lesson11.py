@@ -54,3 +54,16 @@ def test_bad_input_shows_the_servers_message(page: Page, base_url: str):
     panel.locator("input[name=x]").fill("5000")
     panel.get_by_role("button").click()
     expect(panel.get_by_role("alert")).to_contain_text("x must be from -1000 to 1000")
+
+
+def test_the_chapters_beyond_the_outline_say_so_on_the_map_and_the_page(page: Page, base_url: str):
+    page.goto(base_url + "/")
+    for slug in ("workflows", "logging-and-monitoring", "when-things-go-wrong", "where-next"):
+        step = page.locator(f'.course-step[data-lesson="{slug}"]')
+        expect(step.locator(".course-beyond")).to_contain_text("Beyond the outline")
+    expect(
+        page.locator('.course-step[data-lesson="delay-vs-direct-call"] .course-beyond')
+    ).to_have_count(0)
+    open_lesson(page, base_url, SLUG)
+    expect(page.locator(".kicker")).to_have_text("Lesson 11 · beyond the course outline")
+    expect(page.locator("a[rel=prev]")).to_contain_text("10. When things go wrong")
