@@ -101,7 +101,7 @@ class Settings:
     instructor_token: str = ""
     lessons_dir: Path = ROOT / "lessons"
     worker_concurrency: int = 64
-    # Cooperative limits (the threads pool cannot kill a thread, see sandbox_tasks/limits.py).
+    # Sent in each message; the threads pool enforces neither (only prefork enforces both).
     task_soft_time_limit: int = 45
     task_time_limit: int = 60
     # A message over ws_max_message_bytes gets an error reply and the socket stays open; a

@@ -11,6 +11,9 @@ from . import (  # noqa: F401  (importing a module registers its tasks)
     basics,
     decorators,
     flask_config,
+    logs,
+    pitfalls,
     serialization,
     timing,
+    workflows,
 )

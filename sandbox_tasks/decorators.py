@@ -56,11 +56,11 @@ def flaky_task(max_retries: int):
         flaky,
         name=f"{__name__}.flaky_max_retries_{max_retries}",
         bind=True,
-        autoretry_for=(ServiceUnavailable,),  # retry on this error only
-        retry_backoff=1,  # first wait 1 s, then double: 1, 2, 4...
-        retry_backoff_max=4,  # ...but never wait longer than 4 s
-        retry_jitter=False,  # exact waits (in production, keep jitter)
-        max_retries=max_retries,  # then fail with the last error
+        autoretry_for=(ServiceUnavailable,),
+        retry_backoff=1,
+        retry_backoff_max=4,
+        retry_jitter=False,  # in production, keep jitter: see the lesson
+        max_retries=max_retries,
     )
 
 

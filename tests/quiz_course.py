@@ -41,9 +41,9 @@ FIRST_QUESTIONS = """
   kind: prediction
   prompt: "Where does a plain call to a task run?"
   choices:
-    a: "On a worker."
-    b: "In the calling process."
-    c: "In Redis."
+    a: {text: "On a worker.", why: "WHY-FIRST-A-SECRET: a call is not a message."}
+    b: {text: "In the calling process.", why: "WHY-FIRST-B-SECRET: parentheses run it here."}
+    c: {text: "In a thread.", why: "WHY-FIRST-C-SECRET: Celery starts no thread."}
   answer: b
   reveal: "REVEAL-FIRST-SECRET: the caller runs it."
   prove: lesson5.direct
@@ -52,8 +52,8 @@ FIRST_QUESTIONS = """
   kind: prediction
   prompt: "What does `.delay()` return?"
   choices:
-    a: "An AsyncResult."
-    b: "The result."
+    a: {text: "An AsyncResult.", why: "WHY-SECOND-A-SECRET: a handle."}
+    b: {text: "The result.", why: "WHY-SECOND-B-SECRET: not yet."}
   answer: a
   reveal: "REVEAL-SECOND-SECRET: a handle with the task id."
 """
@@ -64,9 +64,9 @@ MYTHS = """
   myth: "Decorating a function makes every call run in the background."
   prompt: "Where does `add(2, 3)` run once `add` is decorated?"
   choices:
-    a: "On a worker."
-    b: "In Redis."
-    c: "In the calling process."
+    a: {text: "On a worker.", why: "WHY-MYTH-A-SECRET: decorating is not sending."}
+    b: {text: "In a thread.", why: "WHY-MYTH-B-SECRET: no thread."}
+    c: {text: "In the calling process.", why: "WHY-MYTH-C-SECRET: a plain call."}
   answer: c
   reveal: "REVEAL-MYTH-SECRET: the caller runs it."
   matters: "MATTERS-MYTH-SECRET: forgetting .delay() blocks the page."
@@ -75,6 +75,12 @@ MYTHS = """
 """
 
 SECRETS = (
+    "WHY-FIRST-A-SECRET",
+    "WHY-FIRST-B-SECRET",
+    "WHY-FIRST-C-SECRET",
+    "WHY-SECOND-A-SECRET",
+    "WHY-MYTH-A-SECRET",
+    "WHY-MYTH-C-SECRET",
     "REVEAL-FIRST-SECRET",
     "REVEAL-SECOND-SECRET",
     "REVEAL-MYTH-SECRET",
@@ -99,7 +105,13 @@ def write_course(root: Path) -> Path:
 def leaked(text: str) -> list[str]:
     """Whatever in ``text`` gives an answer away before the learner has answered."""
     found = [s for s in SECRETS if s in text]
-    for marker in ("correct_answer", "choice correct", "data-correct", "verdict-body"):
+    for marker in (
+        "correct_answer",
+        "choice correct",
+        "data-correct",
+        "verdict-body",
+        "choice-why",
+    ):
         if marker in text:
             found.append(marker)
     return found

@@ -71,7 +71,7 @@ def test_a_learner_joins_follows_answers_and_presses_and_the_projector_shows_it(
     expect(projector.locator('.pj-bar[data-choice="b"]')).to_have_class(re.compile("correct"))
 
     # The learner presses a button; the projector's feed shows who, and the counters move.
-    question_card(learner_page, "lesson5-delay-returns").get_by_role(
+    question_card(learner_page, "lesson5-unknown-id").get_by_role(
         "button", name="Show me anyway"
     ).click()
     panel = experiment(learner_page, "lesson5.delay")

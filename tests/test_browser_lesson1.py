@@ -23,7 +23,7 @@ def test_the_lesson_shows_the_real_task_and_hides_the_answer_until_you_commit(
     source = page.locator(".highlight").filter(has_text="@shared_task").first
     expect(source).to_contain_text("def add(x: int, y: int) -> dict:")
     expect(experiment(page, "lesson1.direct")).to_be_hidden()
-    commit(page, "lesson1-direct-call", "b")
+    commit(page, "lesson1-direct-call", "a")
     expect(experiment(page, "lesson1.direct")).to_be_visible()
     expect(experiment(page, "lesson1.delay")).to_be_hidden()
 
@@ -33,7 +33,7 @@ def test_direct_runs_in_the_web_server_delay_in_the_worker_and_add_is_a_task_obj
 ):
     open_lesson(page, base_url, SLUG)
 
-    commit(page, "lesson1-direct-call", "b")
+    commit(page, "lesson1-direct-call", "a")
     direct = experiment(page, "lesson1.direct")
     direct.get_by_role("button").click()
     outcome = direct.locator(".outcome")
@@ -42,7 +42,7 @@ def test_direct_runs_in_the_web_server_delay_in_the_worker_and_add_is_a_task_obj
     expect(outcome).to_contain_text('"sum": 5')
     expect(page.locator(".task")).to_have_count(0)  # nothing was sent, so no task card
 
-    commit(page, "lesson1-delay-pid", "b")
+    commit(page, "lesson1-no-worker", "c")
     delay = experiment(page, "lesson1.delay")
     delay.locator("input[name=x]").fill("40")
     delay.locator("input[name=y]").fill("2")
@@ -59,7 +59,7 @@ def test_direct_runs_in_the_web_server_delay_in_the_worker_and_add_is_a_task_obj
     worker_pid = re.search(r"'pid': (\d+)", card.locator(".explain").inner_text()).group(1)
     assert worker_pid != web_pid
 
-    commit(page, "lesson1-decorator-returns", "b")
+    commit(page, "lesson1-worker-finds-code", "a")
     inspect = experiment(page, "lesson1.inspect")
     inspect.get_by_role("button").click()
     transcript = inspect.locator(".outcome pre")
@@ -70,7 +70,7 @@ def test_direct_runs_in_the_web_server_delay_in_the_worker_and_add_is_a_task_obj
 
 def test_a_number_out_of_range_shows_the_servers_message(page: Page, base_url: str):
     open_lesson(page, base_url, SLUG)
-    commit(page, "lesson1-direct-call", "b")
+    commit(page, "lesson1-direct-call", "a")
     direct = experiment(page, "lesson1.direct")
     direct.locator("input[name=x]").fill("5000")
     direct.get_by_role("button").click()

@@ -29,7 +29,7 @@ def test_the_connection_the_config_task_and_the_missing_app_context(page: Page, 
     open_lesson(page, base_url, SLUG)
     worker = f"lab@{socket.gethostname()}"
 
-    commit(page, "lesson2-find-workers", "c")
+    commit(page, "lesson2-find-workers", "b")
     connection = experiment(page, "lesson2.connection")
     connection.get_by_role("button").click()
     outcome = connection.locator(".outcome")
@@ -39,7 +39,7 @@ def test_the_connection_the_config_task_and_the_missing_app_context(page: Page, 
     expect(outcome).to_contain_text("celery_lab")
     expect(outcome).to_contain_text(re.compile(r"redis://127\.0\.0\.1:\d+/0"))
 
-    commit(page, "lesson2-config-in-worker", "c")
+    commit(page, "lesson2-config-in-worker", "a")
     config = experiment(page, "lesson2.config")
     config.locator("select[name=setting]").select_option("ROUTE_TTL_SECONDS")
     config.get_by_role("button").click()

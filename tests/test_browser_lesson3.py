@@ -15,9 +15,10 @@ SLUG = "the-task-decorator"
 
 # The lesson's predictions in page order, with the right answer to each.
 PREDICTIONS = [
-    ("lesson3-without-decorator", "b"),
-    ("lesson3-backoff", "b"),
-    ("lesson3-give-up", "b"),
+    ("lesson3-without-decorator", "c"),
+    ("lesson3-ignore-result", "a"),
+    ("lesson3-backoff", "a"),
+    ("lesson3-give-up", "d"),
 ]
 
 

@@ -13,8 +13,8 @@ SLUG = "passing-arguments"
 
 # The lesson's predictions in page order, with the right answer to each.
 PREDICTIONS = [
-    ("lesson4-any-arguments", "b"),
-    ("lesson4-kwargs-body", "b"),
+    ("lesson4-wrong-type", "c"),
+    ("lesson4-kwargs-body", "a"),
     ("lesson4-too-few", "b"),
 ]
 

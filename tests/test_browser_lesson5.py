@@ -16,9 +16,9 @@ SLUG = "delay-vs-direct-call"
 # The lesson's predictions in page order, with the right answer to each.
 PREDICTIONS = [
     ("lesson5-direct-wait", "b"),
-    ("lesson5-delay-returns", "b"),
-    ("lesson5-get-in-request", "b"),
-    ("lesson5-countdown-received", "b"),
+    ("lesson5-unknown-id", "b"),
+    ("lesson5-get-in-task", "a"),
+    ("lesson5-countdown-received", "c"),
 ]
 
 
@@ -32,7 +32,7 @@ def test_the_lesson_shows_highlighted_code_and_hides_the_reveal_until_you_commit
     expect(experiment(page, "lesson5.direct")).to_be_hidden()
     commit_through(page, PREDICTIONS, "lesson5-direct-wait")
     expect(experiment(page, "lesson5.direct")).to_be_visible()
-    expect(experiment(page, "lesson5.delay")).to_be_hidden()
+    expect(experiment(page, "lesson5.unknown_id")).to_be_hidden()
 
 
 def test_direct_call_makes_the_page_wait_and_the_stopwatch_shows_it(page: Page, base_url: str):
@@ -51,7 +51,7 @@ def test_direct_call_makes_the_page_wait_and_the_stopwatch_shows_it(page: Page, 
 
 def test_delay_returns_an_async_result_and_the_card_lights_the_path(page: Page, base_url: str):
     open_lesson(page, base_url, SLUG)
-    commit_through(page, PREDICTIONS, "lesson5-delay-returns")
+    commit_through(page, PREDICTIONS, "lesson5-direct-wait")
     panel = experiment(page, "lesson5.delay")
     panel.locator("input[name=seconds]").fill("2")
     panel.get_by_role("button", name="slow_task.delay(seconds)").click()
@@ -82,7 +82,7 @@ def test_delay_returns_an_async_result_and_the_card_lights_the_path(page: Page, 
 
 def test_delay_then_get_runs_on_the_worker_but_the_page_still_waits(page: Page, base_url: str):
     open_lesson(page, base_url, SLUG)
-    commit_through(page, PREDICTIONS, "lesson5-get-in-request")
+    commit_through(page, PREDICTIONS, "lesson5-get-in-task")
     panel = experiment(page, "lesson5.delay_get")
     panel.locator("input[name=seconds]").fill("1")
     panel.get_by_role("button", name="slow_task.delay(seconds).get()").click()
@@ -112,9 +112,24 @@ def test_countdown_is_received_now_held_by_the_worker_and_started_later(page: Pa
 
 def test_a_bad_value_shows_the_servers_message(page: Page, base_url: str):
     open_lesson(page, base_url, SLUG)
-    commit_through(page, PREDICTIONS, "lesson5-delay-returns")
+    commit_through(page, PREDICTIONS, "lesson5-direct-wait")
     panel = experiment(page, "lesson5.delay")
     panel.locator("input[name=seconds]").fill("0")
     panel.get_by_role("button").click()
     expect(panel.get_by_role("alert")).to_contain_text("Seconds must be from 1 to 30")
     expect(page.locator(".task")).to_have_count(0)
+
+
+def test_pending_is_shown_for_an_id_nobody_sent_next_to_a_real_task(page: Page, base_url: str):
+    open_lesson(page, base_url, SLUG)
+    commit_through(page, PREDICTIONS, "lesson5-unknown-id")
+    panel = experiment(page, "lesson5.unknown_id")
+    panel.locator("input[name=seconds]").fill("1")
+    panel.get_by_role("button").click()
+    outcome = panel.locator(".outcome")
+    expect(outcome).to_contain_text("(a real task)", timeout=20000)
+    expect(outcome).to_contain_text("SUCCESS")
+    expect(outcome).to_contain_text("(never sent)")
+    expect(outcome).to_contain_text("(one character off)")
+    expect(outcome).to_contain_text("no record of this id")
+    expect(page.locator(".task").first).to_have_attribute("data-state", "succeeded")

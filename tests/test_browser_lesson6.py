@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 SLUG = "tasks-in-their-own-modules"
 
-PREDICTIONS = {"lesson6-main-file": "c", "lesson6-unknown-name": "b", "lesson6-circle": "a"}
+PREDICTIONS = {"lesson6-main-file": "a", "lesson6-unknown-name": "c", "lesson6-circle": "b"}
 
 
 def test_the_lesson_shows_the_projects_own_files_and_hides_the_answer_until_you_commit(

@@ -34,7 +34,9 @@ def test_a_prediction_hides_the_rest_of_the_lesson_until_the_learner_commits(pag
 
     first.get_by_label("In the calling process.").check()
     first.get_by_role("button", name="Commit to this answer").click()
-    expect(first.locator(".verdict")).to_contain_text("Right: b is the answer.")
+    expect(first.locator(".verdict")).to_contain_text("is the answer.")
+    expect(first.locator(".verdict .choice-whys li")).to_have_count(3)  # every choice's why
+    expect(first.locator(".verdict")).to_contain_text("WHY-FIRST-A-SECRET")
     expect(first.locator(".verdict")).to_contain_text("REVEAL-FIRST-SECRET")
     expect(first.locator('.choice[data-choice="b"]')).to_have_class(re.compile("correct"))
     expect(page.get_by_text("ALPHA-AFTER")).to_be_visible()
@@ -72,7 +74,17 @@ def test_a_wrong_myth_answer_shows_the_reality_and_prove_it_runs_on_the_worker(p
     myth.get_by_label("On a worker.").check()
     myth.get_by_role("button", name="Commit to this answer").click()
     verdict = myth.locator(".verdict")
-    expect(verdict).to_contain_text("Not quite: you chose a; the answer is c.")
+    expect(verdict).to_contain_text(
+        re.compile(r"Not quite: you chose [abc]; the answer is [abc]\.")
+    )
+    # Every choice says why, the chosen wrong one marked as the learner's.
+    expect(verdict.locator(".choice-whys li")).to_have_count(3)
+    expect(verdict.locator('.choice-whys li.chosen[data-choice="a"]')).to_contain_text(
+        "WHY-MYTH-A-SECRET"
+    )
+    expect(verdict.locator('.choice-whys li.right[data-choice="c"]')).to_contain_text(
+        "WHY-MYTH-C-SECRET"
+    )
     expect(verdict).to_contain_text("The reality")
     expect(verdict).to_contain_text("REVEAL-MYTH-SECRET")
     expect(verdict).to_contain_text("Why it matters")
@@ -103,3 +115,31 @@ def test_the_progress_page_shows_the_score_and_resets_it(page: Page, site):
 
     page.goto(site + "/quiz")
     expect(question_card(page, "fx-myth")).to_have_attribute("data-state", "open")
+
+
+def test_a_missed_question_is_retried_from_the_progress_page_reshuffled_and_counted_apart(
+    page: Page, site
+):
+    page.goto(site + "/lessons/first-steps")
+    first = question_card(page, "fx-first")
+    first.get_by_label("On a worker.").check()
+    first.get_by_role("button", name="Commit to this answer").click()
+    expect(first.locator(".verdict")).to_contain_text("Not quite")
+    # The table of contents now lists the heading the prediction was hiding.
+    expect(page.locator("nav.toc .toc-list")).to_contain_text("After the first prediction")
+
+    page.goto(site + "/progress")
+    expect(page.locator(".retry-score")).to_contain_text("1 question missed at first")
+    retry = page.locator('.retry-list .quiz-question[data-retry="yes"]')
+    expect(retry).to_have_count(1)
+    expect(retry).to_contain_text("Try again: you missed this one")
+    expect(retry.get_by_role("button", name="Show me anyway")).to_have_count(0)
+    retry.get_by_label("In the calling process.").check()
+    retry.get_by_role("button", name="Commit to this answer").click()
+    expect(retry.locator(".verdict")).to_contain_text("Right this time")
+    expect(retry.locator(".verdict .choice-whys li")).to_have_count(3)
+
+    page.reload()
+    expect(page.locator(".retry-score")).to_contain_text("1 now right on a retry")
+    # The first answer still counts as it was: 0 of 2 predictions right in the lesson row.
+    expect(page.locator('tr[data-lesson="first-steps"] .predictions')).to_contain_text("0 right")

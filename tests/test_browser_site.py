@@ -126,7 +126,15 @@ def test_the_keyboard_alone_answers_a_prediction_and_runs_an_experiment(page: Pa
     assert page.evaluate("document.activeElement.matches('a.skip')"), "first Tab: skip link"
 
     tab_to(page, "#q-lesson5-direct-wait input[type=radio]")
-    page.keyboard.press("ArrowDown")  # a radio group: arrows move and choose
+    # The choices come in this learner's own order: find where the right one (id b) sits.
+    spot = page.evaluate(
+        "[...document.querySelectorAll('#q-lesson5-direct-wait label.choice')]"
+        ".findIndex((l) => l.dataset.choice === 'b')"
+    )
+    if spot == 0:
+        page.keyboard.press("Space")
+    for _ in range(spot):
+        page.keyboard.press("ArrowDown")  # a radio group: arrows move and choose
     tab_to(page, "#q-lesson5-direct-wait button.commit")
     page.keyboard.press("Enter")
     expect(page.locator("#q-lesson5-direct-wait .verdict")).to_contain_text("Right")

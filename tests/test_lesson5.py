@@ -121,3 +121,18 @@ def test_get_without_a_worker_times_out_and_leaves_the_task_queued(stack_without
         )
     finally:
         learner.close()
+
+
+def test_pending_means_unknown_id_proved_against_the_real_worker_and_backend(learner, stack):
+    session = learner.session()
+    status, outcome = learner.post("/api/experiments/lesson5.unknown_id", {"seconds": 1})
+    assert status == 200 and outcome["mode"] == "direct"
+    # The real task ran on the worker, so the backend has a record: SUCCESS.
+    assert outcome["result"]["real"] == "SUCCESS"
+    assert [e["state"] for e in session.events(outcome["task_id"])][-1] == "succeeded"
+    # An id never sent and a one-character typo of the real id: no record, so PENDING.
+    assert outcome["result"]["never_sent"] == "PENDING"
+    assert outcome["result"]["typo"] == "PENDING"
+    labels = list(shown(outcome))
+    assert outcome["task_id"] in labels[0] and outcome["task_id"] not in labels[2]
+    assert "no record of this id" in outcome["explain"]

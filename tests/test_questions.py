@@ -20,8 +20,8 @@ GOOD = """
   kind: prediction
   prompt: "Pick **one**."
   choices:
-    a: "First `code`."
-    b: "Second."
+    a: {text: "First `code`.", why: "Wrong, *because*."}
+    b: {text: "Second.", why: "Right."}
   answer: b
   reveal: |
     Because *reasons*.
@@ -29,11 +29,11 @@ GOOD = """
   prove_params: {seconds: 2}
 """
 
-# The outline's four misconceptions: each must be a myth-buster question with a proof.
+# The outline's misconceptions: each must be a myth-buster question with a proof. "Decorating
+# makes it background" and "a plain call runs in the background" are one myth, asked once.
 OUTLINE_MYTHS = (
     "myth-plain-call-runs-in-background",
     "myth-any-object-as-argument",
-    "myth-decorator-makes-it-background",
     "myth-tasks-live-in-app-file",
 )
 
@@ -51,6 +51,7 @@ def test_a_good_file_loads_with_its_choices_in_order_and_its_markdown_rendered(t
     assert question.grade("b") and not question.grade("a")
     assert question.prompt_html == "Pick <strong>one</strong>."
     assert dict(question.choices_html)["a"] == "First <code>code</code>."
+    assert question.choice("a").why_html == "Wrong, <em>because</em>."
     assert "<em>reasons</em>" in question.reveal_html
     assert question.prove == "lesson5.delay" and question.prove_params == {"seconds": 2}
 
@@ -127,14 +128,42 @@ BAD_FILES = [
     ),
     pytest.param("01.yaml", good_with(kind="riddle"), "kind must be one of", id="unknown-kind"),
     pytest.param("01.yaml", good_with(id="Has Spaces"), "id must be lower-case", id="bad-id"),
-    pytest.param("01.yaml", good_with(choices={"a": "only one"}), "at least two", id="one-choice"),
+    pytest.param(
+        "01.yaml",
+        good_with(choices={"a": {"text": "only", "why": "one"}}),
+        "at least two",
+        id="one-choice",
+    ),
     pytest.param("01.yaml", good_with(choices=["a", "b"]), "at least two", id="choices-list"),
     pytest.param(
-        "01.yaml", good_with(choices={"a": "x", "b": ""}), "choice 'b' must be", id="empty-choice"
+        "01.yaml",
+        good_with(choices={"a": {"text": "x", "why": "y"}, "b": {"text": "", "why": "y"}}),
+        "choice 'b' needs non-empty 'text'",
+        id="empty-choice",
     ),
     pytest.param(
         "01.yaml",
-        GOOD.replace("a: ", "yes: ").replace("b: ", "no: "),
+        good_with(choices={"a": {"text": "x", "why": "y"}, "b": {"text": "z", "why": " "}}),
+        "choice 'b' needs non-empty 'why'",
+        id="empty-why",
+    ),
+    pytest.param(
+        "01.yaml",
+        good_with(choices={"a": "old style text", "b": "another"}),
+        "exactly 'text' and 'why'",
+        id="choice-without-why",
+    ),
+    pytest.param(
+        "01.yaml",
+        good_with(
+            choices={"a": {"text": "x", "why": "y", "hint": "z"}, "b": {"text": "z", "why": "y"}}
+        ),
+        "exactly 'text' and 'why'",
+        id="choice-with-unknown-key",
+    ),
+    pytest.param(
+        "01.yaml",
+        GOOD.replace("    a: ", "    yes: ").replace("    b: ", "    no: "),
         "quote it",
         id="yaml-boolean-choice-keys",
     ),

@@ -85,7 +85,7 @@ BAD_ANSWERS = [
     pytest.param(
         b'{"question": "fx-first", "answer": "z"}',
         "invalid_answer",
-        "must be one of a, b, c",
+        "must be one of this question's choices",
         id="not-a-choice",
     ),
     pytest.param(

@@ -63,6 +63,11 @@ def learner_answers(learner: str) -> str:
     return f"{PREFIX}learner:{learner}:answers"
 
 
+def learner_retries(learner: str) -> str:
+    # Second tries at missed questions, kept apart so first answers stay what they were.
+    return f"{PREFIX}learner:{learner}:retries"
+
+
 def learner_read(learner: str) -> str:
     return f"{PREFIX}learner:{learner}:read"
 

@@ -142,9 +142,21 @@ def parse(path: Path) -> Lesson:
         parts.append(Part(embed.group(1), embed.group(2)))
         position = embed.end()
     parts.append(Part("html", html[position:]))
-    toc = [
-        {"id": t["id"], "name": t["name"], "children": t.get("children", [])} for t in md.toc_tokens
-    ]
+    # A heading after a prediction is hidden until that prediction (and every one before it)
+    # is answered; its entry in the table of contents carries those ids as "locks" so the page
+    # can leave it out until then (its words could give the answer away).
+    predicts = [(e.start(), e.group(2)) for e in _EMBED.finditer(html) if e.group(1) == "predict"]
+
+    def entry(token: dict) -> dict:
+        at = html.find(f'id="{token["id"]}"')
+        return {
+            "id": token["id"],
+            "name": token["name"],
+            "locks": [qid for start, qid in predicts if 0 <= start < at],
+            "children": [entry(c) for c in token.get("children", [])],
+        }
+
+    toc = [entry(t) for t in md.toc_tokens]
     return Lesson(
         number=int(match.group(1)),
         slug=match.group(2),

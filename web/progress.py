@@ -15,7 +15,7 @@ import redis
 from . import keys
 from .lessons import Lesson
 from .questions import Bank
-from .quiz import PROGRESS_TTL_SECONDS, answers
+from .quiz import PROGRESS_TTL_SECONDS, answers, retries
 
 
 def mark_read(db: redis.Redis, learner: str, slug: str) -> None:
@@ -31,7 +31,23 @@ def read_lessons(db: redis.Redis, learner: str) -> dict[str, float]:
 
 def reset(db: redis.Redis, learner: str) -> None:
     """Forget everything this learner has read and answered (and nobody else's)."""
-    db.delete(keys.learner_answers(learner), keys.learner_read(learner))
+    db.delete(
+        keys.learner_answers(learner), keys.learner_read(learner), keys.learner_retries(learner)
+    )
+
+
+def missed(db: redis.Redis, learner: str, bank: Bank) -> list[dict]:
+    """Questions the learner got wrong (or saw without answering) first time, in course order.
+
+    Each comes with its latest retry record (None if not retried yet).
+    """
+    responses, tries = answers(db, learner), retries(db, learner)
+    order = sorted(bank.all(), key=lambda q: (q.lesson is None, q.lesson or 0))
+    return [
+        {"question": q.id, "retry": tries.get(q.id)}
+        for q in order
+        if q.id in responses and not responses[q.id]["correct"]
+    ]
 
 
 def _tally(ids: list[str], responses: dict[str, dict]) -> dict:
@@ -71,4 +87,17 @@ def summary(db: redis.Redis, learner: str, lessons: list[Lesson], bank: Bank) ->
         ),
         key=lambda r: r["time"],
     )
-    return {"lessons": rows, "myths": _tally(myths, responses), "answers": history}
+    # Retries are counted apart: first answers (the scores above) never change.
+    missed_now = missed(db, learner, bank)
+    retried = [m["retry"] for m in missed_now if m["retry"]]
+    again = {
+        "missed": len(missed_now),
+        "retried": len(retried),
+        "right": sum(1 for r in retried if r["correct"]),
+    }
+    return {
+        "lessons": rows,
+        "myths": _tally(myths, responses),
+        "answers": history,
+        "retries": again,
+    }

@@ -167,6 +167,8 @@ class Projector:
                 continue
             code, learner = route["classroom"], route["learner"]
             message = protocol.task_message(event, route)
+            if message["state"] not in protocol.STATES:
+                continue  # a line the task logged (chapter 9): not a step the class counts
             nickname = self._nickname(code, learner)
             self.recorder.record(code, message, learner, nickname)
             entries.setdefault(code, []).append(class_tasks.log_entry(message, nickname))

@@ -8,8 +8,10 @@ Server to browser, one JSON object per frame, always with ``type``:
      "experiment": "lesson5.delay", "state": "progress", "timestamp": 1732480000.123,
      "received_at": 1732480000.125, "source": "worker", "fields": {"current": 2, "total": 5}}
 
-  ``state`` is one of STATES; ``timestamp`` is when the producer (``source``: web or worker)
-  made the event, ``received_at`` when this web process saw it (both Unix seconds).
+  ``state`` is one of STATES, or ``log`` for a line the task logged (chapter 9: ``fields``
+  has ``level``, ``message``, ``line``, ``logger``); ``timestamp`` is when the producer
+  (``source``: web or worker) made the event, ``received_at`` when this web process saw it
+  (both Unix seconds).
   An event that carries an ``eta`` (a countdown, or a retry re-sent by the worker) also gets
   ``fields.countdown``: seconds from the event's timestamp to that ETA. A ``task-sent`` with
   ``retries`` > 0 is a retry the worker published, so its ``source`` is worker.
@@ -55,6 +57,9 @@ _EVENT_TO_STATE = {
     # Custom, from sandbox_tasks/serialization.py: the worker refused to decode the message.
     "task-refused": "rejected",
     "task-revoked": "revoked",
+    # Custom, from sandbox_tasks/logs.py: a line the task logged. Not a lifecycle state (not in
+    # STATES): it never moves a task forward, it only carries fields level, message and line.
+    "task-log": "log",
 }
 
 # Event keys that are envelope, not content: they are lifted out or dropped.

@@ -6,7 +6,11 @@ Each file is a YAML list. ``NN.yaml`` holds lesson NN's questions (a lesson plac
     - id: lesson5-direct-wait          # unique across every file
       kind: prediction                 # or: myth
       prompt: "Markdown: the question."
-      choices: {a: "Markdown", b: "Markdown"}
+      choices:                         # two or more; keys are stable choice ids
+        a:
+          text: "Markdown: the choice."
+          why: "Markdown: why it is right or wrong (the page adds 'Right:'/'Wrong:')."
+        b: {text: "…", why: "…"}
       answer: b                        # a key of choices; never sent before the learner answers
       reveal: |                        # markdown shown after answering
         What really happens.
@@ -14,6 +18,14 @@ Each file is a YAML list. ``NN.yaml`` holds lesson NN's questions (a lesson plac
       prove_params: {seconds: 2}       # optional: that experiment's starting values
       myth: "Markdown"                 # myths only (required): the belief being busted
       matters: "Markdown"              # myths only (required): why it matters
+
+Choice ids (``a``, ``b``, …) are never shown: each learner sees the choices in an order of
+their own (``order``: an HMAC of learner id and question id, so stable across reloads and
+different between learners) and the letter on the page is the position. Answers are stored,
+graded and tallied by choice id. Every choice's ``why`` is shown after answering (never
+before), so a learner who picked a wrong choice is told what is wrong with it. Write each
+distractor as a misconception real developers hold, and keep the correct choice no longer
+than the others on average (tests/test_question_stats.py measures both).
 
 A myth must name ``prove``. Anything else (an unknown key, an answer that is not a choice, a
 duplicate id, ``prove`` naming no experiment, parameters the experiment refuses) is a
@@ -23,7 +35,10 @@ duplicate id, ``prove`` naming no experiment, parameters the experiment refuses)
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -50,11 +65,44 @@ class QuestionError(ValueError):
 
 
 @dataclass(frozen=True)
+class Choice:
+    key: str  # the stable id answers are stored and tallied by; never shown to a learner
+    text: str
+    why: str
+
+    @cached_property
+    def html(self) -> str:
+        return _inline(self.text)
+
+    @cached_property
+    def why_html(self) -> str:
+        return _inline(self.why)
+
+
+def order(question_id: str, learner: str, keys: tuple[str, ...], secret: str = "", salt: str = ""):
+    """The learner's own order of ``keys``: stable for (learner, question, salt), else mixed.
+
+    Each key is ranked by an HMAC of learner, question, salt and key, so nobody can work out
+    another learner's order, and a retry (a new ``salt``) reshuffles.
+    """
+    secret_bytes = secret.encode() or b"celery-lab"
+
+    def rank(key: str) -> bytes:
+        message = "\x1f".join((learner, question_id, salt, key)).encode()
+        return hmac.new(secret_bytes, message, hashlib.sha256).digest()
+
+    return tuple(sorted(keys, key=rank))
+
+
+LETTERS = string.ascii_lowercase
+
+
+@dataclass(frozen=True)
 class Question:
     id: str
     kind: str
     prompt: str
-    choices: tuple[tuple[str, str], ...]
+    choices: tuple[Choice, ...]
     answer: str
     reveal: str
     source: str
@@ -66,7 +114,15 @@ class Question:
 
     @property
     def choice_keys(self) -> tuple[str, ...]:
-        return tuple(key for key, _ in self.choices)
+        return tuple(c.key for c in self.choices)
+
+    def choice(self, key: str) -> Choice | None:
+        return next((c for c in self.choices if c.key == key), None)
+
+    def shuffled(self, learner: str, secret: str = "", salt: str = "") -> tuple[Choice, ...]:
+        """The choices in this learner's order; the letter shown is the position in it."""
+        keys = order(self.id, learner, self.choice_keys, secret, salt)
+        return tuple(self.choice(k) for k in keys)
 
     def grade(self, answer: str) -> bool:
         return answer == self.answer
@@ -78,7 +134,8 @@ class Question:
 
     @cached_property
     def choices_html(self) -> tuple[tuple[str, str], ...]:
-        return tuple((key, _inline(text)) for key, text in self.choices)
+        """(choice id, html) in file order: for views (the projector) that label by id."""
+        return tuple((c.key, c.html) for c in self.choices)
 
     @cached_property
     def myth_html(self) -> str:
@@ -118,21 +175,31 @@ def _text(raw: dict, key: str, where: str) -> str:
     return value.strip()
 
 
-def _choices(raw: dict, where: str) -> tuple[tuple[str, str], ...]:
+def _choices(raw: dict, where: str) -> tuple[Choice, ...]:
     choices = raw["choices"]
     if not isinstance(choices, dict) or len(choices) < 2:
-        raise QuestionError(f"{where}: 'choices' must map at least two keys (a, b, …) to text")
+        raise QuestionError(
+            f"{where}: 'choices' must map at least two ids (a, b, …) to {{text: …, why: …}}"
+        )
+    if len(choices) > len(LETTERS):
+        raise QuestionError(f"{where}: at most {len(LETTERS)} choices")
     cleaned = []
-    for key, text in choices.items():
+    for key, body in choices.items():
         # YAML reads an unquoted yes/no/on/off key as a boolean: say so instead of guessing.
         if not isinstance(key, str) or not _CHOICE_KEY.match(key):
             raise QuestionError(
                 f"{where}: choice key {key!r} must be short lower-case letters "
                 "or digits (quote it if YAML read it as a number or yes/no)"
             )
-        if not isinstance(text, str) or not text.strip():
-            raise QuestionError(f"{where}: choice {key!r} must be non-empty text")
-        cleaned.append((key, text.strip()))
+        if not isinstance(body, dict) or set(body) != {"text", "why"}:
+            raise QuestionError(
+                f"{where}: choice {key!r} must be a mapping with exactly 'text' and 'why' "
+                "(the why says why this choice is right or wrong)"
+            )
+        for part in ("text", "why"):
+            if not isinstance(body[part], str) or not body[part].strip():
+                raise QuestionError(f"{where}: choice {key!r} needs non-empty {part!r}")
+        cleaned.append(Choice(key, body["text"].strip(), body["why"].strip()))
     return tuple(cleaned)
 
 
@@ -193,10 +260,10 @@ def parse_question(
             raise QuestionError(f"{where}: only a myth has {extra[0]!r}")
     choices = _choices(raw, where)
     answer = raw["answer"]
-    if answer not in dict(choices):
+    if answer not in {c.key for c in choices}:
         raise QuestionError(
             f"{where}: answer {answer!r} is not one of the choices "
-            f"({', '.join(k for k, _ in choices)})"
+            f"({', '.join(c.key for c in choices)})"
         )
     return Question(
         id=qid,

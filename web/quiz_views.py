@@ -2,13 +2,15 @@
 
     GET  /quiz                   the myth busters, each with "Prove it" once answered
     GET  /progress               lessons read, predictions made, quiz score, reset
-    POST /api/answers            {"question": id, "answer": key} or {"question": id, "skip": true}
+    POST /api/answers            {"question": id, "answer": choice id} or {"question": id,
+                                 "skip": true}; add "retry": true to try a missed one again
     GET  /api/progress           the learner's progress (the home page's course map reads it)
     POST /api/progress/read      {"lesson": slug}: the learner reached the end of that lesson
     POST /api/progress/reset     forget this learner's answers and reads
 
 Nothing sent before a question is answered carries its key: pages show prompts and choices
-only, and a question's ``reveal`` and ``answer`` leave the server in the answer's response.
+only (in the learner's own order, lettered by position), and a question's ``reveal``,
+``answer`` and every choice's ``why`` leave the server in the answer's response.
 """
 
 from __future__ import annotations
@@ -21,10 +23,15 @@ from werkzeug.exceptions import HTTPException
 from . import progress, quiz, signals
 from .learners import current_learner
 from .lessons import get_library
-from .questions import Question, get_bank
+from .questions import Choice, Question, get_bank
 from .store import get_redis
 
 bp = Blueprint("quiz", __name__)
+
+
+def ordered(question: Question, salt: str = "") -> tuple[Choice, ...]:
+    """The choices in the current learner's own order (a retry passes its salt)."""
+    return question.shuffled(current_learner(), current_app.config["SECRET_KEY"], salt)
 
 
 class LessonQuiz:
@@ -36,12 +43,21 @@ class LessonQuiz:
     def question(self, qid: str) -> Question | None:
         return get_bank().get(qid)
 
+    def choices(self, qid: str, salt: str = "") -> list[tuple[str, Choice]]:
+        """(letter, choice) pairs in this learner's order: what the page draws."""
+        question = self.question(qid)
+        return quiz.lettered(ordered(question, salt)) if question else []
+
     def graded(self, qid: str) -> dict | None:
         """The learner's graded response to ``qid``, or None while it is unanswered."""
         if self._answers is None:
             self._answers = quiz.answers(get_redis(), current_learner())
         question, record = self.question(qid), self._answers.get(qid)
-        return quiz.graded(question, record) if question and record else None
+        return quiz.graded(question, record, ordered(question)) if question and record else None
+
+    def locked(self, qids: list[str]) -> list[str]:
+        """The predictions among ``qids`` whose following text is still hidden."""
+        return [q for q in qids if self.locks(q)]
 
     def locks(self, qid: str) -> bool:
         """True while the text after this prediction stays hidden (it exists, unanswered)."""
@@ -68,8 +84,21 @@ def quiz_page():
 
 @bp.get("/progress")
 def progress_page():
-    mine = progress.summary(get_redis(), current_learner(), get_library().all(), get_bank())
-    return render_template("progress.html", progress=mine)
+    db, learner, bank = get_redis(), current_learner(), get_bank()
+    mine = progress.summary(db, learner, get_library().all(), bank)
+    retry_cards = []
+    for item in progress.missed(db, learner, bank):
+        question = bank.get(item["question"])
+        last = item["retry"]
+        if last and last["correct"]:
+            # Done: show the try that was right, in the order it was answered in.
+            shown = ordered(question, quiz.retry_salt(last["attempts"] - 1))
+            answered = quiz.graded(question, last, shown)
+        else:
+            shown = ordered(question, quiz.retry_salt(last["attempts"] if last else 0))
+            answered = None
+        retry_cards.append((question, quiz.lettered(shown), answered, last))
+    return render_template("progress.html", progress=mine, retry_cards=retry_cards)
 
 
 @bp.post("/api/answers")
@@ -81,17 +110,22 @@ def answer():
     except quiz.AnswerError as exc:
         return jsonify(exc.as_dict()), 400
     question = submission.question
-    # Listeners (a classroom's live tallies) hear about every stored answer.
-    signals.answer_recorded.send(
-        current_app._get_current_object(),
-        learner=record["learner"],
-        question=question.id,
-        kind=question.kind,
-        choice=record["answer"],
-        correct=record["correct"],
-        at=record["time"],
-    )
-    result = quiz.graded(question, record)
+    if submission.retry:
+        # A retry is the learner's own practice: it reaches no classroom tally.
+        shown = ordered(question, quiz.retry_salt(record["attempts"] - 1))
+    else:
+        # Listeners (a classroom's live tallies) hear about every first answer, by choice id.
+        signals.answer_recorded.send(
+            current_app._get_current_object(),
+            learner=record["learner"],
+            question=question.id,
+            kind=question.kind,
+            choice=record["answer"],
+            correct=record["correct"],
+            at=record["time"],
+        )
+        shown = ordered(question)
+    result = quiz.graded(question, record, shown)
     # The words come from the same template macro that draws an answered question on a page.
     result["html"] = str(get_template_attribute("prediction.html", "verdict")(question, result))
     return jsonify(result)

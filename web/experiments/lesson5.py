@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 
+from celery import uuid
 from celery.exceptions import TimeoutError as ResultTimeout
 
 from sandbox_tasks.timing import slow_task
@@ -41,8 +42,7 @@ def send_with_delay(params: dict, lab) -> dict:
     result = slow_task.AsyncResult(task_id)
     state = result.state  # asked of the result backend, right after sending
     said = (
-        "PENDING: the backend has no record of it yet. Celery reports PENDING for any id it "
-        "knows nothing about, so PENDING means 'not started, or unknown', never 'queued'."
+        "PENDING: no worker had reported on it yet."
         if state == "PENDING"
         else f"{state}: a worker had already picked it up in those few milliseconds."
     )
@@ -114,6 +114,38 @@ def send_with_countdown(params: dict, lab) -> dict:
     }
 
 
+def unknown_id_state(params: dict, lab) -> dict:
+    # PENDING is what the result backend says about an id it has no record of. A real task
+    # the worker finished is asked first, so the learner sees the backend answering, then the
+    # same question for an id nobody ever sent, and for that real id with one character changed.
+    task_id = lab.send(slow_task, args=(params["seconds"],))
+    limit = params["seconds"] + GET_GRACE_SECONDS
+    try:
+        slow_task.AsyncResult(task_id).get(timeout=limit)
+    except ResultTimeout:
+        pass  # no worker in time: its state below says so (PENDING too, which is the point)
+    real = slow_task.AsyncResult(task_id).state
+    never_sent = uuid()
+    typo = task_id[:-1] + ("0" if task_id[-1] != "0" else "1")
+    unknown = slow_task.AsyncResult(never_sent).state
+    typo_state = slow_task.AsyncResult(typo).state
+    return {
+        "task_id": task_id,
+        "result": {"real": real, "never_sent": unknown, "typo": typo_state},
+        "show": [
+            {"label": f"AsyncResult({task_id!r}).state (a real task)", "value": real},
+            {"label": f"AsyncResult({never_sent!r}).state (never sent)", "value": unknown},
+            {"label": f"AsyncResult({typo!r}).state (one character off)", "value": typo_state},
+        ],
+        "explain": (
+            f"The task the worker ran reads {real}. An id nobody ever sent reads {unknown}, and "
+            f"so does a typo of the real one: {typo_state}. The backend keeps no list of ids "
+            "that exist, so PENDING only means 'I have no record of this id': not yet started, "
+            "never sent, mistyped, or expired from the backend all look the same."
+        ),
+    }
+
+
 SECONDS = IntParam("seconds", "Seconds", minimum=1, maximum=30, default=3)
 # A request that waits must stay short: gunicorn and the learner's patience both have limits.
 WAIT_SECONDS = IntParam("seconds", "Seconds", minimum=1, maximum=10, default=3)
@@ -148,5 +180,13 @@ EXPERIMENTS = (
         send_with_countdown,
         params=(SECONDS, IntParam("countdown", "Countdown", minimum=1, maximum=30, default=5)),
         help="slow_task.apply_async((seconds,), countdown=5): received now, started later.",
+    ),
+    Experiment(
+        "lesson5.unknown_id",
+        "AsyncResult(id).state",
+        unknown_id_state,
+        params=(WAIT_SECONDS,),
+        mode="direct",
+        help="Ask the result backend about a real task, an id never sent, and a typo of one.",
     ),
 )

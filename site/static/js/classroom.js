@@ -189,7 +189,9 @@
       const li = el("li", {class: "pj-bar", "data-choice": choice.key});
       if (q.revealed) li.classList.add(choice.key === q.answer ? "correct" : "wrong");
       const label = el("div", {class: "pj-bar-label"});
-      label.append(el("strong", {}, choice.key.toUpperCase() + " "));
+      // Each learner sees the choices in their own order and letters, so the projector labels
+      // them by text alone (the tally is by choice id, whatever letter a learner saw).
+      label.append(el("strong", {}, "• "));
       const text = el("span");
       text.innerHTML = choice.html;
       label.append(text);

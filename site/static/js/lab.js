@@ -106,6 +106,8 @@
   }
 
   function onTaskEvent(msg) {
+    // A line the task logged (chapter 9): shown in the event log; it never changes a card.
+    if (msg.state === "log") { logEvent(msg); return; }
     const t = taskFor(msg.task_id, msg.experiment, msg.task_name);
     t.lastSeen = Date.now() / 1000;
     if (msg.state === "progress") t.progress = msg.fields;
@@ -268,6 +270,7 @@
     if (f.countdown !== undefined) bits.push(`countdown ${f.countdown} s`);
     if (f.result !== undefined) bits.push(`result ${f.result}`);
     if (f.exception) bits.push(f.exception);
+    if (msg.state === "log") bits.push(`${f.level}: ${f.message}`);
     const li = el("li", {"data-state": msg.state}, bits.join("  "));
     log.append(li);
     while (log.children.length > 200) log.firstChild.remove();

@@ -1,5 +1,7 @@
 // Predictions, myth busters and progress. The browser never knows an answer before the learner
-// commits: it sends the choice, and the server grades it and sends back the verdict to show.
+// commits: it sends the choice id, and the server grades it and sends back the verdict to show
+// (every choice's why included). The letters on the page are positions in this learner's own
+// order; a card on /progress marked data-retry is a second try at a question missed first.
 (() => {
   "use strict";
 
@@ -26,7 +28,8 @@
     showError(card, "");
     let reply;
     try {
-      reply = await post("/api/answers", {question: card.dataset.question, ...payload});
+      const retry = card.dataset.retry === "yes" ? {retry: true} : {};
+      reply = await post("/api/answers", {question: card.dataset.question, ...payload, ...retry});
     } catch (_) {
       reply = {ok: false, body: {message: "The site did not answer. Check your connection and try again."}};
     }
@@ -52,11 +55,37 @@
     const prove = card.querySelector(".prove");
     if (prove) prove.hidden = false;
     const rest = document.querySelector(`.after-prediction[data-after="${CSS.escape(verdict.question)}"]`);
-    if (rest) rest.hidden = false;
+    if (rest) { rest.hidden = false; rebuildToc(); }
     // The buttons are gone now: move focus to what the learner came for.
     card.querySelector(".verdict").focus({preventScroll: true});
     updateScore();
     card.dispatchEvent(new CustomEvent("celerylab:answered", {detail: verdict, bubbles: true}));
+  }
+
+  // The server lists only headings the learner may see; once a prediction opens more of the
+  // lesson, list every heading that is now visible (h2, with its h3s beneath).
+  function rebuildToc() {
+    const headings = [...document.querySelectorAll("article.lesson h2[id], article.lesson h3[id]")]
+      .filter((h) => h.getClientRects().length > 0 && !h.closest(".quiz-question"));
+    for (const list of document.querySelectorAll(".toc-list")) {
+      list.replaceChildren();
+      let parent = null;
+      for (const h of headings) {
+        const li = document.createElement("li");
+        const a = document.createElement("a");
+        a.href = `#${h.id}`;
+        a.textContent = h.textContent;
+        li.append(a);
+        if (h.tagName === "H3" && parent) {
+          let sub = parent.querySelector("ul");
+          if (!sub) { sub = document.createElement("ul"); parent.append(sub); }
+          sub.append(li);
+        } else {
+          list.append(li);
+          parent = li;
+        }
+      }
+    }
   }
 
   function bindQuestion(card) {

@@ -1,0 +1,126 @@
+"""Lesson 8's canvases on the real worker: every task's events reach the learner who built it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import by_state, events_of, learner_id, shown
+from tests.stack import poll
+from web import keys
+
+
+def _run(learner, shape: str, **params) -> tuple[dict, object]:
+    session = learner.session()
+    body = {"steps": 3, "durations": "1-1-1-1", "fail": "none", **params}
+    status, outcome = learner.post(f"/api/experiments/lesson8.{shape}", body)
+    assert status == 200, outcome
+    return outcome, session
+
+
+def _finals(session, nodes: list[dict]) -> dict[str, dict]:
+    """Each node's task's events by state, once every node has a final event."""
+    done = {}
+    for node in nodes:
+        done[node["key"]] = by_state(session.events(node["task_id"]))
+    return done
+
+
+def test_a_chain_runs_one_step_after_another_passing_each_result_on(learner):
+    outcome, session = _run(learner, "chain", durations="1-2-3-4")
+    nodes = outcome["canvas"]["nodes"]
+    assert [n["key"] for n in nodes] == ["s1", "s2", "s3"]
+    assert outcome["canvas"]["edges"] == [["s1", "s2"], ["s2", "s3"]]
+    assert outcome["task_id"] == nodes[-1]["task_id"]
+    assert "step.s(0, 1, 1)" in shown(outcome)["the canvas the server built"]
+    events = _finals(session, nodes)
+    # Each step adds its number to the one before: 0+1, then 1+2, then 3+3.
+    assert [events[k]["succeeded"]["fields"]["result"] for k in ("s1", "s2", "s3")] == [
+        "1",
+        "3",
+        "6",
+    ]
+    # One after another: a step is sent only once the previous one has done its work (its
+    # last progress report), though a hair before that one's own task-succeeded event.
+    for before, after in (("s1", "s2"), ("s2", "s3")):
+        assert events[after]["sent"]["timestamp"] >= events[before]["progress"]["timestamp"]
+    # Every task told the page which pool thread ran it (the timeline's lanes).
+    for key in ("s1", "s2", "s3"):
+        assert events[key]["progress"]["fields"]["thread"].startswith("pool-")
+
+
+def test_a_group_runs_its_steps_side_by_side_on_different_threads(learner):
+    outcome, session = _run(learner, "group", durations="2-2-2-2")
+    nodes = outcome["canvas"]["nodes"]
+    assert outcome["canvas"]["edges"] == []
+    events = _finals(session, nodes)
+    assert sorted(e["succeeded"]["fields"]["result"] for e in events.values()) == ["1", "2", "3"]
+    starts = [e["started"]["timestamp"] for e in events.values()]
+    ends = [e["succeeded"]["timestamp"] for e in events.values()]
+    assert max(starts) < min(ends), "every step started before any had finished"
+    threads = {e["progress"]["fields"]["thread"] for e in events.values()}
+    assert len(threads) == 3
+
+
+def test_a_chord_sends_its_body_the_list_of_header_results(learner):
+    outcome, session = _run(learner, "chord", steps=2)
+    nodes = outcome["canvas"]["nodes"]
+    assert [n["role"] for n in nodes] == ["step", "step", "body"]
+    assert outcome["canvas"]["edges"] == [["s1", "body"], ["s2", "body"]]
+    events = _finals(session, nodes)
+    assert events["body"]["succeeded"]["fields"]["result"] == "3"
+    # The body is sent only once the last header task has done its work.
+    last_header = max(events[k]["progress"]["timestamp"] for k in ("s1", "s2"))
+    assert events["body"]["sent"]["timestamp"] >= last_header
+
+
+def test_a_failing_chain_step_stops_the_chain_and_fails_the_rest_in_the_backend(learner):
+    outcome, session = _run(learner, "chain", fail="step 2")
+    nodes = outcome["canvas"]["nodes"]
+    failed = session.final(nodes[1]["task_id"])
+    assert failed["state"] == "failed"
+    assert "step 2 failed on purpose" in failed["fields"]["exception"]
+    assert by_state(session.events(nodes[0]["task_id"]))["succeeded"]
+    snapshot = session.sync(nodes[2]["task_id"])
+    (third,) = snapshot["tasks"]
+    # Never sent, never run, yet its result says failed: Celery marks the rest of the chain.
+    assert third["state"] == "failed" and "step 2 failed on purpose" in third["error"]
+    assert not events_of(session.seen, nodes[2]["task_id"])
+    assert "never sent" in outcome["explain"]
+
+
+def test_a_failing_header_task_gives_the_chord_body_a_chord_error(learner):
+    outcome, session = _run(learner, "chord", fail="step 1")
+    nodes = outcome["canvas"]["nodes"]
+    for node in nodes[:-1]:
+        session.final(node["task_id"])
+    body = nodes[-1]["task_id"]
+
+    def body_failed() -> bool:
+        (entry,) = session.sync(body)["tasks"]
+        return entry["state"] == "failed" and "ChordError" in entry["error"]
+
+    poll(body_failed, 15, interval=0.2, message="the chord body's ChordError in the backend")
+    assert not events_of(session.seen, body), "the body never ran, so it sent no events"
+
+
+BAD_INPUT = [
+    pytest.param("lesson8.chain", {"steps": 5}, "from 2 to 4", id="too-many-steps"),
+    pytest.param("lesson8.group", {"steps": 1}, "from 2 to 4", id="one-step"),
+    pytest.param("lesson8.chord", {"steps": "3; rm"}, "whole number", id="steps-text"),
+    pytest.param("lesson8.chain", {"durations": "9-9-9-9"}, "must be one of", id="durations"),
+    pytest.param("lesson8.chain", {"fail": "step 9"}, "must be one of", id="fail-unknown"),
+    pytest.param("lesson8.group", {"steps": 2, "fail": "step 3"}, "no step 3", id="fail-beyond"),
+    pytest.param("lesson8.chord", {"task": "os.system"}, "Unknown parameter", id="extra-field"),
+]
+
+
+@pytest.mark.parametrize(("name", "changes", "says"), BAD_INPUT)
+def test_bad_input_is_refused_and_sends_nothing(stack, learner, name, changes, says):
+    who = learner_id(stack, learner, "lesson5.delay", {"seconds": 1})
+    before = stack.redis().llen(keys.learner_tasks(who))
+    params = {"steps": 3, "durations": "1-1-1-1", "fail": "none", **changes}
+    status, reply = learner.post(f"/api/experiments/{name}", params)
+    assert status == 400 and says in reply["message"]
+    error = learner.session().run_with(name, params, ref="r1")
+    assert error["type"] == "error" and says in error["message"]
+    assert stack.redis().llen(keys.learner_tasks(who)) == before
