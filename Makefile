@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run worker test check format bench pygments-css clean
+.PHONY: run worker test check format bench pygments-css editor clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ bench: $(VENV)/.installed
 
 pygments-css: $(VENV)/.installed
 	$(PY) -m web.pygments_css > site/static/css/pygments.css
+
+# The playground's editor (CodeMirror 6), bundled from npm into one committed file, so the site
+# itself never needs npm or the network. Needs Node.js and npm; versions are pinned in the lock file.
+editor:
+	cd scripts/editor && npm ci --no-audit --no-fund && npm run build
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
