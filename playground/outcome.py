@@ -49,7 +49,7 @@ def limit_message(limit: str, limits: Limits, detail: str = "") -> str:
         "(SIGXCPU): is there an endless loop?",
         "processes": f"The run tried to start more than {limits.processes} processes or "
         "threads; the extra ones were refused.",
-        "file_size": f"A file grew past {limits.files_mb} MB, the most one file may hold.",
+        "file_size": f"A file grew past {limits.file_mb} MB, the most one file may hold.",
         "disk": f"The run's files filled its {limits.files_mb} MB directory.",
         "open_files": f"A process tried to keep more than {limits.open_files} files open.",
         "output": f"The {detail or 'run'} printed more than {limits.output_kb} KB, so the run "
@@ -109,6 +109,10 @@ class Summary:
             return self._output(report["stream"], report["text"])
         if kind == "event":
             return self._event(report)
+        if kind == "result":
+            # The result backend's word on a task whose final event never came.
+            fields = {**report["fields"], "source": "result_backend"}
+            return self._event({**report, "fields": fields, "timestamp": time.time()})
         if kind == "view" and self.view is None:
             self.view = {"exit": report["exit"], "traceback": report["traceback"]}
             for limit in limits_in(report["traceback"]):

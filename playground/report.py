@@ -96,6 +96,20 @@ def _event(d: dict) -> dict:
     }
 
 
+def _result(d: dict) -> dict:
+    """A final state read from the run's result backend, for a task whose event never came."""
+    event = _event({**d, "type": _RESULT_EVENTS.get(d.get("state"))})
+    return {"uuid": event["uuid"], "type": event["type"], "fields": event["fields"]}
+
+
+_RESULT_EVENTS = {
+    "SUCCESS": "task-succeeded",
+    "FAILURE": "task-failed",
+    "REVOKED": "task-revoked",
+    "REJECTED": "task-rejected",
+}
+
+
 def _banner(d: dict) -> dict:
     tasks = d.get("tasks")
     if not isinstance(tasks, list) or len(tasks) > 200:
@@ -111,6 +125,7 @@ _KINDS = {
         "text": _text(d.get("text"), 4000),
     },
     "event": _event,
+    "result": _result,
     "view": lambda d: {
         "exit": _int(d.get("exit")),
         "traceback": _text(d.get("traceback"), 16000, optional=True),

@@ -31,7 +31,8 @@ class Limits:
     memory_mb: int = 256  # RLIMIT_DATA, each process: a bigger allocation gets MemoryError
     cpu_seconds: int = 10  # RLIMIT_CPU, each process: SIGXCPU ends it
     processes: int = 64  # RLIMIT_NPROC for the run's own uid (threads count too)
-    files_mb: int = 16  # the run directory is a tmpfs of this size; RLIMIT_FSIZE per file
+    files_mb: int = 16  # the run directory (and /tmp in it) is a tmpfs of this size
+    file_mb: int = 8  # RLIMIT_FSIZE: the most one file may hold
     open_files: int = 256  # RLIMIT_NOFILE, each process
     output_kb: int = 64  # each stream (worker log, view output); more stops the run
     wall_seconds: int = 30  # the whole run, start to teardown
@@ -65,6 +66,7 @@ class PlaygroundSettings:
                 cpu_seconds=_int_env("CELERY_LAB_PLAYGROUND_CPU_SECONDS", 10),
                 processes=_int_env("CELERY_LAB_PLAYGROUND_PROCESSES", 64),
                 files_mb=_int_env("CELERY_LAB_PLAYGROUND_FILES_MB", 16),
+                file_mb=_int_env("CELERY_LAB_PLAYGROUND_FILE_MB", 8),
                 open_files=_int_env("CELERY_LAB_PLAYGROUND_OPEN_FILES", 256),
                 output_kb=_int_env("CELERY_LAB_PLAYGROUND_OUTPUT_KB", 64),
                 wall_seconds=_int_env("CELERY_LAB_PLAYGROUND_WALL_SECONDS", 30),

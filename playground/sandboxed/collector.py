@@ -69,9 +69,11 @@ def apply_limits(limits: dict) -> None:
         resource.setrlimit(which, (value, value))
 
     cap(resource.RLIMIT_DATA, limits["memory_mb"] * 1024 * 1024)
-    cap(resource.RLIMIT_CPU, limits["cpu_seconds"])
+    # CPU: SIGXCPU at the soft limit ends the process; one second later SIGKILL, in case the
+    # learner's code caught SIGXCPU (soft == hard would skip straight to SIGKILL).
+    resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_seconds"], limits["cpu_seconds"] + 1))
     cap(resource.RLIMIT_NPROC, limits["processes"])
-    cap(resource.RLIMIT_FSIZE, limits["files_mb"] * 1024 * 1024)
+    cap(resource.RLIMIT_FSIZE, limits["file_mb"] * 1024 * 1024)
     cap(resource.RLIMIT_NOFILE, limits["open_files"])
     cap(resource.RLIMIT_CORE, 0)
     os.nice(limits["nice"])
@@ -238,6 +240,16 @@ def all_final(app, task_ids: set[str]) -> bool:
     return all(AsyncResult(t, app=app).state in READY_STATES for t in list(task_ids))
 
 
+def send_result(reporter: Reporter, app, task_id: str) -> None:
+    from celery.result import AsyncResult
+
+    result = AsyncResult(task_id, app=app)
+    fields = {"traceback": _clip(result.traceback)} if result.traceback else {}
+    key = "result" if result.state == "SUCCESS" else "exception"
+    fields[key] = _clip(repr(result.result))
+    reporter.send("result", uuid=task_id, state=result.state, fields=fields)
+
+
 def main() -> int:
     report_fd = int(sys.argv[1])
     os.set_inheritable(report_fd, False)
@@ -313,6 +325,9 @@ def main() -> int:
     deadline = time.monotonic() + 1
     while not run.sent <= run.finished and time.monotonic() < deadline:
         time.sleep(0.01)
+    # No final event (Celery sends none for a MemoryError, say): the result backend knows.
+    for task_id in sorted(run.sent - run.finished):
+        send_result(reporter, watcher, task_id)
     reporter.send("done", reason="view_error" if code else "done")
     return 0
 
