@@ -11,6 +11,7 @@ from . import (  # noqa: F401  (importing a module registers its tasks)
     basics,
     decorators,
     flask_config,
+    playground,
     serialization,
     timing,
 )

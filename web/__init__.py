@@ -20,6 +20,7 @@ from . import (
     guard,
     lessons,
     pages,
+    playground,
     questions,
     quiz_views,
     store,
@@ -70,4 +71,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(ws.bp)
     app.register_blueprint(quiz_views.bp)
     classroom_views.init_app(app)
+    playground.init_app(app)
     return app

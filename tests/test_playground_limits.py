@@ -1,0 +1,110 @@
+"""Each limit stops a run with a message that says which limit, and the site is unharmed.
+
+The limits are shrunk by tests/playground_stack.py (8 s wall clock, 3 s CPU, 48 processes,
+4 MB of files, 1 MB a file, 64 open files, 8 KB of output a stream).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.playground_stack import Coder, sandbox_processes, start_stack, stop_stack
+from tests.stack import poll
+
+
+@pytest.fixture(scope="module")
+def site():
+    stack = start_stack()
+    yield stack
+    stop_stack(stack)
+
+
+@pytest.fixture
+def coder(site):
+    who = Coder(site.base_url)
+    yield who
+    who.close()
+    poll(lambda: not sandbox_processes(), 10, message="no sandbox process left")
+
+
+HOG = """\
+from celery import shared_task
+
+
+@shared_task
+def hog_memory():
+    return len(bytearray(2 * 1024 ** 3))
+
+
+@shared_task
+def spin():
+    while True:
+        pass
+"""
+
+
+def stopped_by(summary: dict, limit: str) -> str:
+    assert summary["state"] == "stopped", summary
+    assert summary["reason"] == limit, summary
+    ended = next(m for m in summary["messages"] if m["kind"] == "ended")
+    assert ended["reason"] == limit
+    assert ended["message"] == summary["message"]
+    return summary["message"]
+
+
+def test_a_2_gb_allocation_is_refused(coder):
+    summary = coder.finished("hog_memory.delay()\n", files={"tasks.py": HOG})
+    message = stopped_by(summary, "memory")
+    assert "256 MB" in message
+    (task,) = summary["tasks"]
+    assert task["state"] == "failed"
+    assert "MemoryError" in task["exception"]
+
+
+def test_an_endless_loop_is_stopped_when_its_cpu_time_is_used_up(coder):
+    summary = coder.finished("spin.delay()\n", files={"tasks.py": HOG})
+    message = stopped_by(summary, "cpu")
+    assert "3 s of CPU" in message
+    # Stopped by CPU time, well before the 8 s wall clock.
+    assert summary["ended_at"] - summary["started_at"] < 7
+
+
+def test_a_fork_bomb_is_contained(coder):
+    summary = coder.finished("import os\nwhile True:\n    os.fork()\n")
+    message = stopped_by(summary, "processes")
+    assert "48 processes" in message
+    assert "BlockingIOError" in summary["view"]["traceback"]
+
+
+def test_one_file_cannot_grow_past_its_limit(coder):
+    view = "with open('/lab/big', 'wb') as f:\n    f.write(b'x' * (2 * 1024 * 1024))\n"
+    summary = coder.finished(view)
+    assert "1 MB" in stopped_by(summary, "file_size")
+    assert "File too large" in summary["view"]["traceback"]
+
+
+def test_the_run_directory_cannot_grow_past_its_size(coder):
+    view = (
+        "for n in range(8):\n"
+        "    with open(f'/tmp/part{n}', 'wb') as f:\n"
+        "        f.write(b'x' * (1024 * 1024 - 4096))\n"
+    )
+    summary = coder.finished(view)
+    assert "4 MB directory" in stopped_by(summary, "disk")
+    assert "No space left on device" in summary["view"]["traceback"]
+
+
+def test_open_files_are_limited(coder):
+    summary = coder.finished("kept = [open('/lab/app/tasks.py') for _ in range(200)]\n")
+    assert "64 files" in stopped_by(summary, "open_files")
+
+
+def test_output_past_its_cap_stops_the_run(coder):
+    summary = coder.finished("for n in range(5000):\n    print('line', n)\n")
+    assert "8 KB" in stopped_by(summary, "output")
+    assert len("\n".join(summary["output"]["view"])) <= 8 * 1024
+
+
+def test_the_wall_clock_stops_a_run_that_never_ends(coder):
+    summary = coder.finished("import time\ntime.sleep(60)\n")
+    assert "8 s" in stopped_by(summary, "wall_clock")
