@@ -45,12 +45,19 @@ def run(self, learner: str, files: dict, view: str, exercise: str | None = None)
     redis = current_app.extensions["redis"]
     run_id = self.request.id
     summary = outcome.Summary(run_id=run_id, learner=learner, limits=settings.limits)
+    catalogue = current_app.extensions.get("exercises")  # web/exercises.py, if loaded
+    trial = catalogue.begin(exercise) if catalogue is not None and exercise else None
     with self.app.events.default_dispatcher(hostname=self.request.hostname) as dispatcher:
         relay = Relay(dispatcher, run_id)
 
         def finish(done_reason: str | None, stopped: str | None) -> dict:
-            relay(summary.end(done_reason, stopped))
-            store.save(redis, learner, summary.as_dict())
+            ended, saved_summary = summary.end(done_reason, stopped), summary.as_dict()
+            if trial is not None and stopped != "replaced" and done_reason != "unavailable":
+                # An exercise: judge what really happened (playground/exercises.py), record it.
+                verdict = ended["verdict"] = saved_summary["verdict"] = trial.judge(saved_summary)
+                catalogue.record(redis, learner, verdict)
+            relay(ended)
+            store.save(redis, learner, {**saved_summary, "exercise": exercise})
             announce_queue(redis, relay)
             return {"state": summary.state, "reason": summary.reason}
 
@@ -81,8 +88,8 @@ def run(self, learner: str, files: dict, view: str, exercise: str | None = None)
                 settings,
                 launcher,
                 slot.uid,
-                {"files": files, "view": view},
-                on_report,
+                {"files": files, "view": view, "inputs": trial and trial.inputs},
+                trial.watch(on_report) if trial else on_report,
                 lambda: store.stop_requested(redis, run_id),
             )
         finally:

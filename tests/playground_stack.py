@@ -101,3 +101,10 @@ class Coder:
 
     def close(self) -> None:
         self.learner.close()
+
+
+# The "Your turn" tests (tests/test_playground_exercises.py, tests/test_browser_playground*.py)
+# use uid slots of their own, so that they may run beside the engine's tests on one machine
+# (a slot's teardown kills every process of its uid), and a roomier wall clock: exercise 5's
+# task alone sleeps 3 s.
+EXERCISE_ENV = {"CELERY_LAB_PLAYGROUND_UID_BASE": 62100, "CELERY_LAB_PLAYGROUND_WALL_SECONDS": 20}

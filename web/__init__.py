@@ -17,6 +17,7 @@ from config import ROOT
 from . import (
     api,
     classroom_views,
+    exercises,
     guard,
     lessons,
     pages,
@@ -25,6 +26,7 @@ from . import (
     quiz_views,
     store,
     stream,
+    workspace,
     ws,
 )
 from .celery_ext import celery_init_app
@@ -72,4 +74,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(quiz_views.bp)
     classroom_views.init_app(app)
     playground.init_app(app)
+    exercises.init_app(app)
+    workspace.init_app(app)
     return app

@@ -152,6 +152,9 @@ def start():
         cleaned = clean(body, _settings().max_file_kb * 1024)
     except RunRequestError as exc:
         return jsonify(error=exc.code, message=str(exc)), exc.status
+    catalogue = current_app.extensions.get("exercises")  # web/exercises.py
+    if cleaned["exercise"] and (catalogue is None or catalogue.get(cleaned["exercise"]) is None):
+        return jsonify(error="unknown_exercise", message="There is no exercise with that id."), 400
     learner, redis, hub = current_learner(), get_redis(), get_hub()
     hub.start(wait=current_app.config["STREAM_READY_TIMEOUT"])
     _stop_previous(redis, learner)

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 
-from . import APP_DIR, LAB, REDIS_SOCKET, VIEW_FILE
+from . import APP_DIR, LAB, REDIS_SOCKET, VIEW_FILE, inputs
 
 MAX_TEXT = 4000  # one output line or field, before the outside's own caps
 LOG_LINE = re.compile(r"^\[\d{4}-\d\d-\d\d ")
@@ -260,6 +260,7 @@ def main() -> int:
     write_files(request)
     reporter.send("phase", phase="starting")
     env = child_env()
+    env.update(inputs.environment(request.get("inputs")))  # an exercise's fresh inputs
 
     start_redis()
     from celery import Celery

@@ -14,7 +14,7 @@ import traceback
 
 from celery.signals import after_task_publish
 
-from . import APP_DIR, VIEW_FILE
+from . import APP_DIR, VIEW_FILE, inputs
 from .boot import learner_app
 
 
@@ -47,7 +47,7 @@ def main(control_fd: int) -> int:
 
     try:
         learner_app()
-        namespace = {"__name__": "__view__"}
+        namespace = {"__name__": "__view__", "lab_inputs": inputs.load()}
         # The view sees the names tasks.py defines, as a view module that imported them would.
         tasks = sys.modules.get("tasks")
         if tasks is not None:
