@@ -44,7 +44,9 @@ def run(self, learner: str, files: dict, view: str, exercise: str | None = None)
     settings = PlaygroundSettings.from_env()
     redis = current_app.extensions["redis"]
     run_id = self.request.id
-    summary = outcome.Summary(run_id=run_id, learner=learner, limits=settings.limits)
+    summary = outcome.Summary(
+        run_id=run_id, learner=learner, limits=settings.limits, exercise=exercise
+    )
     with self.app.events.default_dispatcher(hostname=self.request.hostname) as dispatcher:
         relay = Relay(dispatcher, run_id)
 
