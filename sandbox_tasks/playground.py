@@ -14,7 +14,6 @@ import time
 from celery import shared_task
 from flask import current_app
 
-import config
 from playground import outcome, runner, sandbox, slots, store
 from playground.settings import QUEUE, PlaygroundSettings
 
@@ -60,9 +59,7 @@ def run(self, learner: str, files: dict, view: str, exercise: str | None = None)
             return finish(None, "replaced")
         try:
             launcher = sandbox.launcher(settings)
-            slot = slots.acquire(
-                config.VAR_DIR / "playground-slots", settings.concurrency, settings.uid_base
-            )
+            slot = slots.acquire(settings.concurrency, settings.uid_base)
         except (sandbox.SandboxUnavailable, slots.NoFreeSlot) as exc:
             log.error("playground run %s cannot start: %s", run_id, exc)
             return finish("unavailable", None)
