@@ -79,6 +79,7 @@ class Summary:
     run_id: str
     learner: str
     limits: Limits
+    exercise: str | None = None
     state: str = "queued"
     reason: str | None = None
     message: str | None = None
@@ -208,6 +209,7 @@ class Summary:
     def as_dict(self) -> dict:
         return {
             "run_id": self.run_id,
+            "exercise": self.exercise,
             "state": self.state,
             "reason": self.reason,
             "message": self.message,

@@ -50,7 +50,9 @@ class PlaygroundSettings:
     # Which launcher builds the sandbox command: "bwrap" here; a stronger boundary (gVisor's
     # runsc, a VM) plugs in as "module:Class" with the same interface as sandbox.Bwrap.
     launcher: str = "bwrap"
-    max_file_kb: int = 64  # each learner file and the view code
+    # Each learner file and the view code; the whole request is also under the site's 64 KB
+    # MAX_CONTENT_LENGTH (an over-size body gets a 413).
+    max_file_kb: int = 32
     limits: Limits = Limits()
 
     @classmethod
@@ -60,7 +62,7 @@ class PlaygroundSettings:
             concurrency=max(1, _int_env("CELERY_LAB_PLAYGROUND_CONCURRENCY", 2)),
             uid_base=_int_env("CELERY_LAB_PLAYGROUND_UID_BASE", 61000),
             launcher=os.environ.get("CELERY_LAB_PLAYGROUND_LAUNCHER", "bwrap"),
-            max_file_kb=_int_env("CELERY_LAB_PLAYGROUND_MAX_FILE_KB", 64),
+            max_file_kb=_int_env("CELERY_LAB_PLAYGROUND_MAX_FILE_KB", 32),
             limits=Limits(
                 memory_mb=_int_env("CELERY_LAB_PLAYGROUND_MEMORY_MB", 256),
                 cpu_seconds=_int_env("CELERY_LAB_PLAYGROUND_CPU_SECONDS", 10),

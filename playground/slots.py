@@ -11,8 +11,13 @@ from __future__ import annotations
 import fcntl
 import os
 import signal
+import tempfile
 import time
 from pathlib import Path
+
+# Machine-wide, like the uids themselves: every playground worker on this host (a `make run`,
+# a test stack, the bench) takes its uids from the same locks.
+LOCK_DIR = Path(tempfile.gettempdir()) / "celerylab-playground-slots"
 
 
 class NoFreeSlot(RuntimeError):
@@ -28,19 +33,19 @@ class Slot:
         os.close(self._fd)
 
 
-def acquire(directory: Path, count: int, uid_base: int, wait: float = 5.0) -> Slot:
+def acquire(count: int, uid_base: int, wait: float = 5.0, directory: Path = LOCK_DIR) -> Slot:
     """Take the first free slot of ``count``; wait up to ``wait`` s for one to free up."""
-    directory.mkdir(parents=True, exist_ok=True)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     deadline = time.monotonic() + wait
     while True:
         for index in range(count):
-            fd = os.open(directory / f"slot-{index}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            uid = uid_base + index
+            fd = os.open(directory / f"uid-{uid}.lock", os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 os.close(fd)
                 continue
-            uid = uid_base + index
             kill_uid(uid)  # a previous holder that crashed may have left processes
             return Slot(index, uid, fd)
         if time.monotonic() > deadline:

@@ -14,7 +14,6 @@ import time
 from celery import shared_task
 from flask import current_app
 
-import config
 from playground import outcome, runner, sandbox, slots, store
 from playground.settings import QUEUE, PlaygroundSettings
 
@@ -44,7 +43,9 @@ def run(self, learner: str, files: dict, view: str, exercise: str | None = None)
     settings = PlaygroundSettings.from_env()
     redis = current_app.extensions["redis"]
     run_id = self.request.id
-    summary = outcome.Summary(run_id=run_id, learner=learner, limits=settings.limits)
+    summary = outcome.Summary(
+        run_id=run_id, learner=learner, limits=settings.limits, exercise=exercise
+    )
     catalogue = current_app.extensions.get("exercises")  # web/exercises.py, if loaded
     trial = catalogue.begin(exercise) if catalogue is not None and exercise else None
     with self.app.events.default_dispatcher(hostname=self.request.hostname) as dispatcher:
@@ -57,7 +58,7 @@ def run(self, learner: str, files: dict, view: str, exercise: str | None = None)
                 verdict = ended["verdict"] = saved_summary["verdict"] = trial.judge(saved_summary)
                 catalogue.record(redis, learner, verdict)
             relay(ended)
-            store.save(redis, learner, {**saved_summary, "exercise": exercise})
+            store.save(redis, learner, saved_summary)
             announce_queue(redis, relay)
             return {"state": summary.state, "reason": summary.reason}
 
@@ -65,9 +66,7 @@ def run(self, learner: str, files: dict, view: str, exercise: str | None = None)
             return finish(None, "replaced")
         try:
             launcher = sandbox.launcher(settings)
-            slot = slots.acquire(
-                config.VAR_DIR / "playground-slots", settings.concurrency, settings.uid_base
-            )
+            slot = slots.acquire(settings.concurrency, settings.uid_base)
         except (sandbox.SandboxUnavailable, slots.NoFreeSlot) as exc:
             log.error("playground run %s cannot start: %s", run_id, exc)
             return finish("unavailable", None)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 
 from celery.utils import uuid
 from flask import Blueprint, Flask, current_app, jsonify, request
 
-from playground import sandbox, store
+from playground import outcome, sandbox, store
 from playground.settings import QUEUE, PlaygroundSettings
 from sandbox_tasks.playground import run as run_task
 
@@ -122,7 +123,12 @@ def _stop_previous(redis, learner: str) -> None:
     store.request_stop(redis, previous)  # a running one sees this within 0.2 s
     current_app.extensions["celery"].control.revoke(previous)  # a queued one is dropped
     if summary is not None and summary.get("state") == "queued":
-        summary.update(state="stopped", reason="replaced", message="You pressed Run again.")
+        summary.update(
+            state="stopped",
+            reason="replaced",
+            message=outcome.REASON_MESSAGES["replaced"],
+            ended_at=time.time(),
+        )
         store.save(redis, learner, summary)
 
 
@@ -168,7 +174,9 @@ def start():
             "task_name": run_task.name,
         },
     )
-    summary = {"run_id": run_id, "state": "queued", "exercise": cleaned["exercise"]}
+    summary = outcome.Summary(
+        run_id, learner, _settings().limits, exercise=cleaned["exercise"]
+    ).as_dict()
     store.save(redis, learner, summary)
     redis.set(store.current_key(learner), run_id, ex=store.TTL)
     run_task.apply_async(

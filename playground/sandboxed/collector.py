@@ -197,7 +197,7 @@ class Run:
             if banner is not None:
                 banner.append(line)
                 continue
-            self.report.send("out", stream="worker", text=_clip(line))
+            self.send_output("worker", line)
             if " ready." in line:
                 self.worker_ready.set()
         if banner:
@@ -217,8 +217,12 @@ class Run:
     # -- the view -----------------------------------------------------------------------------
     def pump_view_output(self, process: subprocess.Popen) -> None:
         for raw in process.stdout:
-            text = raw.decode("utf-8", "replace").rstrip("\n")
-            self.report.send("out", stream="view", text=_clip(text))
+            self.send_output("view", raw.decode("utf-8", "replace").rstrip("\n"))
+
+    def send_output(self, stream: str, line: str) -> None:
+        # A long line goes in pieces, so all of it counts against the stream's output cap.
+        for start in range(0, max(len(line), 1), MAX_TEXT):
+            self.report.send("out", stream=stream, text=line[start : start + MAX_TEXT])
 
     def pump_view_control(self, fd: int, result: dict) -> None:
         with os.fdopen(fd, "rb") as control:
