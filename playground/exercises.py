@@ -361,7 +361,7 @@ class Trial:
             verdict = self.check.judge(
                 self.inputs, {**run, "view_returned_at": self.view_returned_at}
             )
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
+        except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
             # A summary of an unexpected shape is the run's doing, not a pass.
             verdict = Verdict(False, f"The run's outcome could not be read ({type(exc).__name__}).")
         return {"exercise": self.exercise, "inputs": self.inputs, **verdict.as_dict()}
