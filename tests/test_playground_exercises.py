@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+import json
+
+from tests.classroom_people import Instructor, fetch, join
 from tests.playground_stack import EXERCISE_ENV, Coder, start_stack, stop_stack
 from tests.stack import poll
 from web.exercises import load
@@ -71,3 +74,34 @@ def test_the_starting_files_fail_and_the_solution_passes(coder, exercise_id):
     assert status == 200
     assert progress["exercise"]["progress"]["attempts"] == 2
     assert progress["exercise"]["progress"]["solved"] is True
+
+
+def test_a_class_counts_who_solved_and_progress_says_the_solution_came_first(site, coder):
+    teacher = Instructor(site.base_url, site.instructor_token)
+    code = teacher.open_class()
+    join(coder.learner, code, "ada")
+    assert teacher.post(f"/api/classroom/{code}/lesson", {"lesson": "what-is-a-task"})[0] == 200
+
+    def solved() -> dict:
+        status, body = teacher.get(f"/classroom/{code}/exercises.json")
+        assert status == 200
+        return json.loads(body)
+
+    assert solved()["exercises"] == [
+        {"id": "01-add-on-worker", "title": "Let the worker add", "solved": 0}
+    ]
+    # A learner may not read the counts (instructor only).
+    assert fetch(coder.learner, f"/classroom/{code}/exercises.json")[0] == 403
+    status, solution = coder.learner.post("/api/exercises/01-add-on-worker/solution", {})
+    assert status == 200
+    assert run_exercise(coder, "01-add-on-worker", solution)["passed"]
+    assert solved()["exercises"][0]["solved"] == 1 and solved()["members"] == 1
+    status, page = fetch_text(coder, "/progress")
+    assert 'data-solved="1"' in page and 'data-solution-first="1"' in page
+    assert "solved after showing the solution" in page
+    teacher.close()
+
+
+def fetch_text(coder: Coder, path: str) -> tuple[int, str]:
+    with coder.learner.opener.open(f"{coder.learner.base_url}{path}") as response:
+        return response.status, response.read().decode()

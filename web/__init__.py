@@ -16,6 +16,7 @@ from config import ROOT
 
 from . import (
     api,
+    class_exercises,
     classroom_views,
     exercises,
     guard,
@@ -76,4 +77,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     playground.init_app(app)
     exercises.init_app(app)
     workspace.init_app(app)
+    class_exercises.init_app(app)
     return app

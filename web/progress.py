@@ -32,6 +32,7 @@ def read_lessons(db: redis.Redis, learner: str) -> dict[str, float]:
 def reset(db: redis.Redis, learner: str) -> None:
     """Forget everything this learner has read and answered (and nobody else's)."""
     db.delete(keys.learner_answers(learner), keys.learner_read(learner))
+    db.delete(keys.learner_exercises(learner))  # exercises solved (their edits are kept)
 
 
 def _tally(ids: list[str], responses: dict[str, dict]) -> dict:

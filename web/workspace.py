@@ -139,4 +139,20 @@ def init_app(app: Flask) -> None:
     def inject_exercises() -> dict:
         # lesson.html asks for the exercises of its lesson: a chapter gets a "Your turn"
         # panel by having a lessons/exercises/NN.yaml.
-        return {"exercises_for": lambda number: app.extensions["exercises"].for_lesson(number)}
+        return {
+            "exercises_for": lambda number: app.extensions["exercises"].for_lesson(number),
+            "exercise_progress": exercise_progress,
+        }
+
+
+def exercise_progress() -> dict:
+    """The progress page's exercise rows and counts, for the current learner."""
+    catalogue = get_catalogue()
+    mine = catalogue.progress(get_redis(), current_learner())
+    rows = [{"exercise": e, **mine[e.id]} for e in catalogue.all()]
+    return {
+        "rows": rows,
+        "total": len(rows),
+        "solved": sum(1 for r in rows if r["solved"]),
+        "solution_first": sum(1 for r in rows if r["solved"] and r["solution_first"]),
+    }
