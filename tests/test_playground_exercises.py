@@ -7,11 +7,10 @@ tested with hand-made summaries in tests/test_exercise_checks.py.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
-
-import json
 
 from tests.classroom_people import Instructor, fetch, join
 from tests.playground_stack import EXERCISE_ENV, Coder, start_stack, stop_stack
