@@ -144,3 +144,73 @@ def test_edits_survive_a_reload_and_reset_puts_the_start_back(page: Page, site):
     panel = open_exercise(page, site, "04-keyword-arguments")
     expect(editor(panel, "view")).to_contain_text("order.delay(")
     expect(modified(panel, "view")).to_be_hidden()
+
+
+def test_the_playground_page_runs_a_task_of_your_own(page: Page, site):
+    open_live(page, f"{site.base_url}/playground")
+    panel = page.locator('.your-turn[data-scope="playground"]')
+    expect(panel).to_have_attribute("data-ready", "yes")
+    tasks_py = (
+        "from celery import shared_task\n\n\n@shared_task\ndef mul(x, y):\n    return x * y\n"
+    )
+    replace_text(page, panel, "tasks.py", tasks_py)
+    replace_text(page, panel, "view", "r = mul.delay(6, 7)\nprint('sent mul', r.id)\n")
+    panel.get_by_role("button", name="Run", exact=True).click()
+    expect(panel.locator(".yt-status")).to_contain_text("Run finished", timeout=RUN_TIMEOUT)
+    expect(panel.locator(".yt-registered")).to_contain_text("tasks.mul")
+    card = panel.locator(".yt-tasks .task[data-state='succeeded']")
+    expect(card).to_contain_text("The worker returned 42")
+    expect(panel.locator(".yt-view-out")).to_contain_text("sent mul")
+    expect(panel.locator(".yt-worker-log")).to_contain_text("learner@playground ready.")
+    # The same event log the lessons use lists the task's events, on the learner's worker.
+    line = page.locator("#event-log li[data-state='succeeded']", has_text="learner@playground")
+    expect(line).to_contain_text("result 42")
+    expect(panel.locator(".yt-verdict")).to_be_empty()  # no exercise, no check
+
+
+def test_the_editor_loads_only_when_its_panel_comes_near(page: Page, site):
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url) if "codemirror" in r.url else None)
+    page.set_viewport_size({"width": 1000, "height": 360})
+    open_live(page, f"{site.base_url}/lessons/{SLUGS[3]}")
+    panel = page.locator('.your-turn[data-exercise="03-retry-with-backoff"]')
+    expect(panel.locator(".yt-placeholder").first).to_contain_text("def call_service")
+    # Far below the screen (the loader starts 300 px before a panel comes into view)...
+    assert panel.evaluate("e => e.getBoundingClientRect().top") > 360 + 400
+    assert fetched == [], "a lesson page must not load the editor before it is needed"
+    panel.scroll_into_view_if_needed()
+    expect(panel).to_have_attribute("data-ready", "yes")
+    assert len(fetched) == 1
+
+
+def test_the_panel_works_from_the_keyboard(page: Page, site):
+    panel = open_exercise(page, site, "01-add-on-worker")
+    editor(panel, "view").click()
+    page.keyboard.press("Escape")  # CodeMirror's way out: Escape, then Tab moves focus on
+    page.keyboard.press("Tab")
+    run_button = panel.get_by_role("button", name="Run", exact=True)
+    expect(run_button).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(panel.locator(".yt-verdict")).to_have_attribute("data-passed", "no", timeout=RUN_TIMEOUT)
+    page.keyboard.press("Tab")
+    reset = panel.get_by_role("button", name="Reset…")
+    expect(reset).to_be_focused()
+    page.keyboard.press("Enter")
+    dialog = panel.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("button", name="Put them back")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(reset).to_be_focused()
+
+
+def test_the_solution_is_offered_and_its_use_is_recorded(page: Page, site):
+    panel = open_exercise(page, site, "04-keyword-arguments")
+    panel.get_by_role("button", name="Show the solution").click()
+    expect(panel.locator(".yt-solution-box")).to_contain_text("gift_wrap=True")
+    panel.get_by_role("button", name="Put it in the editor").click()
+    expect(editor(panel, "view")).to_contain_text("quantity=lab_inputs")
+    expect(run(panel, passed=True)).to_contain_text("gift-wrapped")
+    page.goto(f"{site.base_url}/progress")
+    row = page.locator('tr[data-exercise="04-keyword-arguments"]')
+    expect(row).to_contain_text("solved after showing the solution")
