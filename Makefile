@@ -12,7 +12,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	touch $@
 
 run: $(VENV)/.installed
-	@scripts/system-deps.sh redis
+	@scripts/system-deps.sh redis bubblewrap
 	$(PY) run.py $(RUN_ARGS)
 
 # A worker on its own, against the running site's Redis (or REDIS_URL): stop it and start it
@@ -21,7 +21,7 @@ worker: $(VENV)/.installed
 	$(PY) run.py --worker-only
 
 test: $(VENV)/.installed
-	@scripts/system-deps.sh redis chromium
+	@scripts/system-deps.sh redis chromium bubblewrap
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 check: $(VENV)/.installed
@@ -32,7 +32,7 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 
 bench: $(VENV)/.installed
-	@scripts/system-deps.sh redis
+	@scripts/system-deps.sh redis bubblewrap
 	$(PY) -m bench
 
 pygments-css: $(VENV)/.installed

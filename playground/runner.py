@@ -36,46 +36,63 @@ class Ended:
     stderr: str  # bwrap's own complaints (for the log, never shown as the learner's)
 
 
+class Sandbox:
+    """One started sandbox: bwrap, our collector inside, and the two pipes out of it."""
+
+    def __init__(self, launcher, uid: int):
+        self.uid = uid
+        self.started = time.monotonic()
+        filter_read, filter_write = os.pipe()
+        os.write(filter_write, seccomp_filter())
+        os.close(filter_write)
+        self.report_read, report_write = os.pipe()
+        argv = launcher.command(uid, filter_read, launcher.collector(report_write))
+        try:
+            self.process = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                pass_fds=(filter_read, report_write),
+                start_new_session=True,
+            )
+        finally:
+            os.close(filter_read)
+            os.close(report_write)
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def close(self) -> None:
+        teardown(self.process, self.uid)
+        os.close(self.report_read)
+
+
 def run_sandbox(
     settings: PlaygroundSettings,
-    launcher,
-    uid: int,
+    sandbox: Sandbox,
     request: dict,
     on_report: Callable[[dict], str | None],
     should_stop: Callable[[], str | None],
 ) -> Ended:
-    """Run ``request`` ({files, view}) as ``uid``; hand each valid report to ``on_report``.
+    """Give ``sandbox`` the request ({files, view}); hand each valid report to ``on_report``.
 
-    ``on_report`` and ``should_stop`` return a reason to stop the run now, or None.
+    ``on_report`` and ``should_stop`` return a reason to stop the run now, or None. The
+    sandbox is torn down before this returns, whatever happened.
     """
     limits = settings.limits
-    filter_read, filter_write = os.pipe()
-    os.write(filter_write, seccomp_filter())
-    os.close(filter_write)
-    report_read, report_write = os.pipe()
-    argv = launcher.command(uid, filter_read, launcher.collector(report_write))
-    process = subprocess.Popen(
-        argv,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        pass_fds=(filter_read, report_write),
-        start_new_session=True,
-    )
-    os.close(filter_read)
-    os.close(report_write)
+    process = sandbox.process
     deadline = time.monotonic() + limits.wall_seconds
     done_reason = stopped = None
     stderr = b""
     try:
-        payload = json.dumps({**request, "limits": limits.as_dict()}).encode()
         try:
-            process.stdin.write(payload)
+            process.stdin.write(json.dumps(request).encode())
             process.stdin.close()
         except BrokenPipeError:
             pass  # it died at once; its stderr says why
         selector = selectors.DefaultSelector()
-        selector.register(report_read, selectors.EVENT_READ, "report")
+        selector.register(sandbox.report_read, selectors.EVENT_READ, "report")
         selector.register(process.stderr, selectors.EVENT_READ, "stderr")
         lines = report.LineReader()
         received = 0
@@ -117,8 +134,7 @@ def run_sandbox(
                     break
         selector.close()
     finally:
-        teardown(process, uid)
-        os.close(report_read)
+        sandbox.close()
     return Ended(done_reason, stopped, stderr.decode("utf-8", "replace"))
 
 

@@ -16,6 +16,7 @@ A stronger boundary (gVisor's ``runsc``, a VM) replaces this class through the
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import shutil
 import subprocess
@@ -118,7 +119,8 @@ class Bwrap:
         return argv + inner
 
     def collector(self, report_fd: int) -> list[str]:
-        return [self.python, "-m", "playground.sandboxed.collector", str(report_fd)]
+        limits = json.dumps(self.settings.limits.as_dict())
+        return [self.python, "-m", "playground.sandboxed.collector", str(report_fd), limits]
 
     def probe(self) -> None:
         """Start a sandbox that does nothing; raise SandboxUnavailable saying why it fails."""

@@ -53,6 +53,9 @@ class PlaygroundSettings:
     # Each learner file and the view code; the whole request is also under the site's 64 KB
     # MAX_CONTENT_LENGTH (an over-size body gets a 413).
     max_file_kb: int = 32
+    # Keep a started sandbox waiting in each slot (playground/warm.py): Run -> banner in
+    # about a third of the time. Off: each run starts its sandbox when it starts.
+    warm: bool = True
     limits: Limits = Limits()
 
     @classmethod
@@ -63,6 +66,7 @@ class PlaygroundSettings:
             uid_base=_int_env("CELERY_LAB_PLAYGROUND_UID_BASE", 61000),
             launcher=os.environ.get("CELERY_LAB_PLAYGROUND_LAUNCHER", "bwrap"),
             max_file_kb=_int_env("CELERY_LAB_PLAYGROUND_MAX_FILE_KB", 32),
+            warm=os.environ.get("CELERY_LAB_PLAYGROUND_WARM", "on").lower() not in ("off", "0"),
             limits=Limits(
                 memory_mb=_int_env("CELERY_LAB_PLAYGROUND_MEMORY_MB", 256),
                 cpu_seconds=_int_env("CELERY_LAB_PLAYGROUND_CPU_SECONDS", 10),

@@ -9,6 +9,7 @@ reach the learner through the same hub as every task event. Only a playground wo
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from celery import shared_task
@@ -16,6 +17,7 @@ from flask import current_app
 
 from playground import outcome, runner, sandbox, slots, store
 from playground.settings import QUEUE, PlaygroundSettings
+from playground.warm import SandboxPool
 
 log = logging.getLogger(__name__)
 SAVE_EVERY = 0.25  # seconds between summary writes while a run streams
@@ -30,6 +32,19 @@ class Relay:
     def __call__(self, message: dict, run_id: str | None = None) -> None:
         fields = {k: v for k, v in message.items() if k != "kind"}
         self.dispatcher.send(f"playground-{message['kind']}", uuid=run_id or self.run_id, **fields)
+
+
+_POOL_LOCK = threading.Lock()
+
+
+def pool_for(app, settings: PlaygroundSettings) -> SandboxPool:
+    """This worker process's sandboxes and slots (one pool per process, kept on its app)."""
+    with _POOL_LOCK:
+        pool = getattr(app, "playground_pool", None)
+        if pool is None:
+            pool = SandboxPool(settings, sandbox.launcher(settings), warm=settings.warm)
+            app.playground_pool = pool
+        return pool
 
 
 def announce_queue(redis, relay: Relay) -> None:
@@ -65,9 +80,9 @@ def run(self, learner: str, files: dict, view: str, exercise: str | None = None)
         if store.stop_requested(redis, run_id):
             return finish(None, "replaced")
         try:
-            launcher = sandbox.launcher(settings)
-            slot = slots.acquire(settings.concurrency, settings.uid_base)
-        except (sandbox.SandboxUnavailable, slots.NoFreeSlot) as exc:
+            pool = pool_for(self.app, settings)
+            slot, box = pool.lease()
+        except (sandbox.SandboxUnavailable, slots.NoFreeSlot, OSError) as exc:
             log.error("playground run %s cannot start: %s", run_id, exc)
             return finish("unavailable", None)
         announce_queue(redis, relay)
@@ -85,14 +100,14 @@ def run(self, learner: str, files: dict, view: str, exercise: str | None = None)
         try:
             ended = runner.run_sandbox(
                 settings,
-                launcher,
-                slot.uid,
+                box,
                 {"files": files, "view": view, "inputs": trial and trial.inputs},
                 trial.watch(on_report) if trial else on_report,
                 lambda: store.stop_requested(redis, run_id),
             )
+            if ended.stderr and ended.done_reason is None:
+                log.warning("playground run %s: sandbox said %s", run_id, ended.stderr[-500:])
+            return finish(ended.done_reason, ended.stopped)
         finally:
-            slot.release()
-        if ended.stderr and ended.done_reason is None:
-            log.warning("playground run %s: sandbox said %s", run_id, ended.stderr[-500:])
-        return finish(ended.done_reason, ended.stopped)
+            # After finish: the slot's next (warm) sandbox starts once this run has ended.
+            pool.give_back(slot)

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Make sure the system programs a target needs are here: install them with apt where we can,
-# otherwise say exactly what to install. Usage: scripts/system-deps.sh redis|chromium ...
+# otherwise say exactly what to install. Usage: scripts/system-deps.sh redis|chromium|bubblewrap ...
+# bubblewrap is optional: without it the playground says it cannot run, and the rest works.
 set -euo pipefail
 
 need_apt=()
+optional=()
 for what in "$@"; do
   case "$what" in
     redis)
@@ -13,10 +15,19 @@ for what in "$@"; do
       fi ;;
     chromium)
       [ -x /usr/bin/chromium ] || need_apt+=(chromium) ;;
+    bubblewrap)
+      # The playground's sandbox (learners' own code); setpriv comes with util-linux.
+      command -v bwrap >/dev/null || optional+=(bubblewrap) ;;
     *) echo "system-deps: unknown dependency '$what'" >&2; exit 2 ;;
   esac
 done
-[ ${#need_apt[@]} -eq 0 ] && exit 0
+[ ${#need_apt[@]} -eq 0 ] && [ ${#optional[@]} -eq 0 ] && exit 0
+if [ ${#need_apt[@]} -eq 0 ] && ! { command -v apt-get >/dev/null && { [ "$(id -u)" = 0 ] || command -v sudo >/dev/null; }; }; then
+  echo "Note: bubblewrap (bwrap) is not installed, so the playground cannot run learners' code" \
+    "here (every other page works). Install your system's bubblewrap package to enable it." >&2
+  exit 0
+fi
+need_apt+=(${optional[@]+"${optional[@]}"})
 
 if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   echo "Installing ${need_apt[*]} from Debian's packages…"
@@ -35,5 +46,7 @@ Celery Lab needs: ${need_apt[*]}, and cannot install them here (no apt-get as ro
   - redis-server: install Redis 6 or newer (macOS: brew install redis), or set REDIS_URL to a
     Redis you already run, e.g. REDIS_URL=redis://127.0.0.1:6379/0 make run
   - chromium (tests only): install Chromium so that /usr/bin/chromium exists.
+  - bubblewrap (optional): the playground's sandbox (bwrap); without it the playground says
+    it cannot run learners' code and every other page works.
 MSG
 exit 1

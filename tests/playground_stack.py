@@ -45,12 +45,37 @@ def start_stack(**env) -> Stack:
 
 def stop_stack(stack: Stack) -> None:
     stack.stop()
+    # What a sandbox said when a run ended without reporting (shown only if a test failed).
+    print("".join(line for line in stack.playground.log().splitlines(True) if "playground" in line))
     shutil.rmtree(stack.dir, ignore_errors=True)
 
 
-def sandbox_processes() -> list[int]:
-    """Every process still running as a playground slot's uid."""
-    return [pid for n in range(CONCURRENCY) for pid in slots.processes_of(UID_BASE + n)]
+def sandbox_processes(uid_base: int = UID_BASE) -> list[int]:
+    """Every process running as a playground slot's uid."""
+    return [pid for n in range(CONCURRENCY) for pid in slots.processes_of(uid_base + n)]
+
+
+def cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+# A warm sandbox waiting for its run: these four processes run as the slot's uid.
+WARM = ("sandboxed.collector", "redis-server", "sandboxed.worker", "sandboxed.view")
+
+
+def leftovers() -> list[str]:
+    """Processes of a slot's uid beyond the one warm sandbox each slot may keep waiting."""
+    extra = []
+    for n in range(CONCURRENCY):
+        commands = [cmdline(pid) for pid in slots.processes_of(UID_BASE + n)]
+        counts = [sum(1 for c in commands if part in c) for part in WARM]
+        if len(commands) > len(WARM) or any(count > 1 for count in counts):
+            extra += commands
+    return extra
 
 
 class Coder:

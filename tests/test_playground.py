@@ -6,9 +6,18 @@ learner's module, the real playground worker and web server outside.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
-from tests.playground_stack import Coder, sandbox_processes, start_stack, stop_stack
+from tests.playground_stack import (
+    Coder,
+    cmdline,
+    leftovers,
+    sandbox_processes,
+    start_stack,
+    stop_stack,
+)
 from tests.stack import poll
 
 
@@ -25,7 +34,8 @@ def coder(site):
     yield who
     who.close()
     # Teardown leaves nothing: no process of any run slot survives its run.
-    poll(lambda: not sandbox_processes(), 10, message="no sandbox process left")
+    # Teardown leaves nothing of a run: at most the slot's next, warm sandbox is waiting.
+    poll(lambda: not leftovers(), 10, message="no process of a finished run left")
 
 
 def test_a_learners_task_runs_on_its_own_worker_and_reports_every_event(coder):
@@ -100,3 +110,33 @@ def test_the_view_runs_inside_the_app_context_of_app_py(coder):
     summary = coder.finished(view, files={"tasks.py": "", "app.py": app_py})
     assert summary["state"] == "finished", summary
     assert summary["output"]["view"] == ["mine hi"]
+
+
+def test_teardown_leaves_no_process_of_the_run_not_its_redis_nor_its_files(coder):
+    run_id = coder.press_run("import time\ntime.sleep(2)\n")
+    poll(lambda: coder.summary(run_id)["state"] == "running", 20, message="the run to be up")
+    during = {pid: cmdline(pid) for pid in sandbox_processes()}
+    assert any("redis-server" in c for c in during.values())
+    assert any("sandboxed.worker" in c for c in during.values())
+    coder.wait_ended(run_id)
+    poll(
+        lambda: not set(during) & set(sandbox_processes()),
+        10,
+        message="every process of the run (its Redis too) to be gone",
+    )
+    # The run directory was a tmpfs in the sandbox's own mount namespace: never on the host.
+    assert not os.path.exists("/lab")
+
+
+def test_without_warm_sandboxes_nothing_at_all_is_left_between_runs():
+    # Slots of its own: the module's site keeps warm sandboxes in the usual ones.
+    stack = start_stack(CELERY_LAB_PLAYGROUND_WARM="off", CELERY_LAB_PLAYGROUND_UID_BASE=62010)
+    try:
+        who = Coder(stack.base_url)
+        summary = who.finished("print(add.delay(2, 3).get(timeout=10))\n")
+        who.close()
+        assert summary["state"] == "finished", summary
+        assert summary["output"]["view"] == ["5"]
+        poll(lambda: not sandbox_processes(uid_base=62010), 10, message="no sandbox process at all")
+    finally:
+        stop_stack(stack)

@@ -8,7 +8,7 @@ import sys
 
 from celery import Celery, current_app
 
-from . import APP_DIR, BROKER_URL
+from . import APP_DIR, BROKER_URL, inputs
 
 # Whatever the learner configured, these win: the run's Redis, JSON both ways, events on.
 OVERRIDES = {
@@ -36,6 +36,7 @@ def learner_app() -> Celery:
     A ``tasks.py`` written with ``@shared_task`` and no app of its own gets Celery's default
     app, as it would under ``celery -A tasks worker``.
     """
+    inputs.install()  # an exercise's fresh inputs, before any learner module is imported
     sys.path.insert(0, APP_DIR)
     found = None
     for name in ("celery_app", "tasks"):

@@ -1,6 +1,10 @@
 """The sandbox's first process: start the run's Redis, worker and view, and report on a pipe.
 
-    python -m playground.sandboxed.collector REPORT_FD    (the request arrives on stdin)
+    python -m playground.sandboxed.collector REPORT_FD LIMITS_JSON   (the request: on stdin)
+
+It gets warm first (limits applied, Redis up, the worker and view processes started and done
+importing Celery) and only then reads the request, so a sandbox can be started before a
+learner presses Run and take their files the moment they do.
 
 Every report is one JSON line ``{"k": kind, ...}`` on REPORT_FD, a pipe the launcher handed
 in; nothing outside ever connects to anything in the run directory. Kinds: ``phase``,
@@ -86,7 +90,6 @@ def not_dumpable() -> None:
 
 
 def write_files(request: dict) -> None:
-    os.makedirs(APP_DIR, exist_ok=True)
     for name, text in request["files"].items():
         with open(os.path.join(APP_DIR, name), "w", encoding="utf-8") as f:
             f.write(text)
@@ -254,19 +257,38 @@ def send_result(reporter: Reporter, app, task_id: str) -> None:
     reporter.send("result", uuid=task_id, state=result.state, fields=fields)
 
 
+def spawn(module: str, env: dict, pass_fds=()) -> subprocess.Popen:
+    """Start a zygote: it imports Celery now and waits for "go" before touching learner code."""
+    return subprocess.Popen(
+        [sys.executable, "-m", f"playground.sandboxed.{module}", *map(str, pass_fds)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.PIPE,
+        cwd=APP_DIR,
+        env=env,
+        pass_fds=pass_fds,
+    )
+
+
+def go(process: subprocess.Popen) -> None:
+    process.stdin.write(b"go\n")
+    process.stdin.close()
+
+
 def main() -> int:
-    report_fd = int(sys.argv[1])
+    """Get warm (Redis up, worker and view imported Celery), then wait for the request."""
+    report_fd, limits = int(sys.argv[1]), json.loads(sys.argv[2])
     os.set_inheritable(report_fd, False)
     not_dumpable()
-    request = json.loads(sys.stdin.buffer.read())
+    apply_limits(limits)
     reporter = Reporter(report_fd)
-    apply_limits(request["limits"])
-    write_files(request)
-    reporter.send("phase", phase="starting")
     env = child_env()
-    env.update(inputs.environment(request.get("inputs")))  # an exercise's fresh inputs
-
     start_redis()
+    os.makedirs(APP_DIR, exist_ok=True)
+    worker = spawn("worker", env)
+    control_r, control_w = os.pipe()
+    view = spawn("view", env, pass_fds=(control_w,))
+    os.close(control_w)
     from celery import Celery
 
     from . import BROKER_URL
@@ -275,37 +297,30 @@ def main() -> int:
     watcher.conf.update(accept_content=["json"], result_accept_content=["json"])
     run = Run(reporter)
     threading.Thread(target=run.watch_events, args=(watcher,), daemon=True).start()
-
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "playground.sandboxed.worker"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        cwd=APP_DIR,
-        env=env,
-    )
     worker_pump = threading.Thread(target=run.pump_worker, args=(worker,), daemon=True)
     worker_pump.start()
+
+    # Warm until here: the launcher may have started us long before a learner pressed Run.
+    request = json.loads(sys.stdin.buffer.read())
+    write_files(request)
+    inputs.write(request.get("inputs"))  # an exercise's fresh inputs (sandboxed/inputs.py)
+    reporter.send("phase", phase="starting")
+    go(worker)
+
+    def worker_died() -> bool:
+        if worker.poll() is None:
+            return False
+        worker_pump.join(2)
+        reporter.send("worker_exit", code=worker.returncode)
+        reporter.send("done", reason="worker_error")
+        return True
+
     while not (run.worker_ready.is_set() and run.consuming.is_set()):
-        if worker.poll() is not None:
-            worker_pump.join(2)
-            reporter.send("worker_exit", code=worker.returncode)
-            reporter.send("done", reason="worker_error")
+        if worker_died():
             return 0
         time.sleep(0.005)
     reporter.send("phase", phase="running")
 
-    control_r, control_w = os.pipe()
-    view = subprocess.Popen(
-        [sys.executable, "-m", "playground.sandboxed.view", str(control_w)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        cwd=APP_DIR,
-        env=env,
-        pass_fds=(control_w,),
-    )
-    os.close(control_w)
     result: dict = {}
     pumps = [
         threading.Thread(target=run.pump_view_output, args=(view,), daemon=True),
@@ -313,6 +328,7 @@ def main() -> int:
     ]
     for pump in pumps:
         pump.start()
+    go(view)
     code = view.wait()
     for pump in pumps:
         pump.join(2)
@@ -320,10 +336,7 @@ def main() -> int:
 
     # Every task the view sent must reach a final state (retries and countdowns included).
     while not all_final(watcher, run.sent):
-        if worker.poll() is not None:
-            worker_pump.join(2)
-            reporter.send("worker_exit", code=worker.returncode)
-            reporter.send("done", reason="worker_error")
+        if worker_died():
             return 0
         time.sleep(0.05)
     # The final events travel by pub/sub just behind the result: let them arrive (briefly).

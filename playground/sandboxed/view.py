@@ -65,4 +65,7 @@ def main(control_fd: int) -> int:
 
 
 if __name__ == "__main__":
+    import kombu.transport.redis  # noqa: F401  (warm: imported before the files exist)
+
+    sys.stdin.readline()  # "go": the worker is ready
     sys.exit(main(int(sys.argv[1])))

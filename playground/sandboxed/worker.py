@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 from celery.platforms import SecurityWarning
@@ -29,4 +30,10 @@ ARGV = [
 ]
 
 if __name__ == "__main__":
+    # Warm: what a worker imports anyway, before the learner's files exist.
+    import celery.apps.worker  # noqa: F401
+    import celery.worker.consumer  # noqa: F401
+    import kombu.transport.redis  # noqa: F401
+
+    sys.stdin.readline()  # "go": the learner's files are written
     learner_app().worker_main(ARGV)
