@@ -87,6 +87,8 @@ class Panel {
         doc: mine !== undefined ? mine : first, label: `${host.dataset.label}, editor`,
         nonce, dark: isDark(), onChange: () => this.changed(),
       });
+      // axe counts a scrolling editor as keyboard-reachable only if its content is tabbable.
+      editor.view.contentDOM.setAttribute("tabindex", "0");
       this.editors.set(name, editor);
       if (hadFocus) editor.focus();
     }
@@ -281,7 +283,9 @@ class Panel {
     list.replaceChildren();
     const shown = [...Object.entries(this.solution.files), ["view", this.solution.view]];
     for (const [name, text] of shown) {
-      list.append(el("h4", {}, name));
+      const label = el("p", {class: "yt-solution-name"});
+      label.append(el("code", {}, name));
+      list.append(label);
       const pre = el("pre", {tabindex: "0", role: "region", "aria-label": `Solution: ${name}`});
       pre.append(el("code", {}, text));
       list.append(pre);
