@@ -60,6 +60,22 @@ attempt("write_tmp", lambda: write("/tmp/" + TMP_NAME))
 attempt("write_run_dir", lambda: write("/lab/mine"))
 attempt("collector_fds", lambda: os.listdir(f"/proc/{os.getppid()}/fd"))
 attempt("chroot", lambda: os.chroot("/lab"))
+import ctypes
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def syscall_errno(call, *args):
+    result = call(*args)
+    return "allowed" if result >= 0 else ctypes.get_errno()
+
+
+found["unshare_user"] = syscall_errno(libc.unshare, 0x10000000)  # CLONE_NEWUSER
+found["unshare_net"] = syscall_errno(libc.unshare, 0x40000000)  # CLONE_NEWNET
+found["mount"] = syscall_errno(libc.mount, b"none", b"/lab", b"tmpfs", 0, None)
+found["ptrace"] = syscall_errno(libc.ptrace, 0, 0, None, None)  # PTRACE_TRACEME
+found["bpf"] = syscall_errno(libc.syscall, 321, 0, None, 0)
+found["io_uring"] = syscall_errno(libc.syscall, 425, 1, None)
 found["uid"] = os.getuid()
 status = open("/proc/self/status").read()
 found["caps"] = [line.split()[1] for line in status.splitlines() if line.startswith("CapEff")]
@@ -167,6 +183,16 @@ def test_the_run_sees_only_its_own_processes_as_an_unprivileged_uid(probe):
     assert len(found["processes"]) < 12
     # The collector is not dumpable: the learner's code cannot reach its report pipe.
     assert found["collector_fds"].startswith("PermissionError")
+
+
+@pytest.mark.parametrize(
+    "call", ["unshare_user", "unshare_net", "mount", "ptrace", "bpf", "io_uring"]
+)
+def test_the_seccomp_filter_refuses_namespaces_mounts_ptrace_bpf_and_io_uring(probe, call):
+    found, _ = probe
+    # EPERM. Mount would fail for an unprivileged uid anyway; unshare(CLONE_NEWUSER),
+    # PTRACE_TRACEME and io_uring_setup would not (EFAULT at most): that is the filter.
+    assert found[call] == 1
 
 
 def test_another_runs_files_are_out_of_sight(coder, site):
