@@ -50,6 +50,7 @@ def open_exercise(page: Page, site, exercise_id: str) -> Locator:
     open_live(page, f"{site.base_url}/lessons/{slug}")
     panel = page.locator(f'.your-turn[data-exercise="{exercise_id}"]')
     panel.scroll_into_view_if_needed()
+    panel.locator("h2").hover()  # a learner's pointer on the panel loads it at once
     expect(panel).to_have_attribute("data-ready", "yes")
     return panel
 

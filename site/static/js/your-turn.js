@@ -322,8 +322,28 @@ const near = "IntersectionObserver" in window ? new IntersectionObserver((entrie
   }
 }, {rootMargin: "300px 0px"}) : null;
 
+// A page that is only opened (or only read without scrolling) never loads the editor: the
+// watch for panels coming near starts with the learner's first scroll, key or touch, and
+// pointing at or focusing a panel loads it at once.
+function watchPanels() {
+  for (const panel of panels) {
+    if (near) near.observe(panel.root); else panel.ensure();
+  }
+}
 for (const section of document.querySelectorAll(".your-turn")) {
   const panel = new Panel(section);
   panels.push(panel);
-  if (near) near.observe(section); else panel.ensure();
+  section.addEventListener("pointerover", () => panel.ensure(), {once: true});
+  if (section.dataset.eager === "yes") panel.ensure(); // the /playground page is the editor
+}
+if (panels.length) {
+  const arm = () => {
+    for (const type of ["scroll", "wheel", "keydown", "pointerdown", "touchstart"]) {
+      removeEventListener(type, arm, {capture: true});
+    }
+    watchPanels();
+  };
+  for (const type of ["scroll", "wheel", "keydown", "pointerdown", "touchstart"]) {
+    addEventListener(type, arm, {capture: true, passive: true});
+  }
 }
