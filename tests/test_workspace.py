@@ -111,3 +111,17 @@ def test_edits_from_another_site_are_refused(client):
     )
     assert response.status_code == 403
     assert client.get("/api/workspace/01-add-on-worker").json["saved"] is None
+
+
+@pytest.mark.parametrize("code", ["NOPE99", "../x", "a" * 200])
+def test_class_counts_of_an_unknown_class_are_a_404(client, app, code):
+    app.config["INSTRUCTOR_TOKEN"] = "a-token-for-this-test-only"
+    signed_in = client.get("/classroom/instructor?token=a-token-for-this-test-only")
+    assert signed_in.status_code == 303
+    response = client.get(f"/classroom/{code}/exercises.json")
+    assert response.status_code == 404
+    assert response.json["error"] == "no_class"
+
+
+def test_class_counts_are_for_the_instructor_only(client):
+    assert client.get("/classroom/ABCDEF/exercises.json").status_code == 403
