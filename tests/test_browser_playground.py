@@ -116,6 +116,11 @@ def test_typing_the_decorator_is_not_enough_when_the_view_calls_add_directly(pag
     # The hint is offered after the attempt, and given on request.
     panel.get_by_role("button", name="Show a hint").click()
     expect(panel.locator(".yt-hint-box")).to_contain_text("add.delay(x, y)")
+    # After a reload the panel shows that run again, read back from the server.
+    page.reload()
+    panel = open_exercise(page, site, "01-add-on-worker")
+    expect(panel.locator(".yt-verdict")).to_contain_text("ran inside the view's own process")
+    expect(panel.locator(".yt-view-out")).to_contain_text("the view got")
 
 
 def test_edits_survive_a_reload_and_reset_puts_the_start_back(page: Page, site):

@@ -3,6 +3,11 @@
 // used). Runs go to the playground engine (web/playground.py); its live `run` messages arrive
 // on lab.js's websocket, and each task is drawn by lab.js's own task card and event log.
 const STORE_DELAY = 600; // ms of quiet typing before the edits are kept on the server
+const QUIET = 5000; // ms without a message from a live run before asking the server for it
+const ENDED = new Set(["finished", "failed", "stopped"]);
+const FINAL = new Set(["succeeded", "failed", "rejected", "revoked"]);
+const remembered = (scope) => { try { return sessionStorage.getItem(`yt-run:${scope}`); } catch (_) { return null; } };
+const remember = (scope, id) => { try { sessionStorage.setItem(`yt-run:${scope}`, id); } catch (_) { /* private mode */ } };
 
 const nonce = (document.querySelector('meta[name="csp-nonce"]') || {}).content ||
   document.documentElement.dataset.cspNonce || undefined;
@@ -99,6 +104,13 @@ class Panel {
       this.verdict(true, "You have solved this one before. Run it again whenever you like.", true);
     }
     this.root.dataset.ready = "yes";
+    // After a reload, show this tab's last run here again (the server keeps it for an hour).
+    const last = remembered(this.scope);
+    if (last && !this.runId) {
+      this.runId = last;
+      this.clearResults();
+      this.sync();
+    }
   }
 
   files() {
@@ -169,6 +181,8 @@ class Panel {
       if (this.exercise) body.exercise = this.exercise;
       const answer = await call("POST", "/api/playground/runs", body);
       this.runId = answer.run_id;
+      this.heard = Date.now();
+      remember(this.scope, answer.run_id);
       this.root.dataset.run = answer.run_id;
       this.root.dataset.runState = "queued";
       this.status(STATE_TEXT.queued(answer));
@@ -191,7 +205,46 @@ class Panel {
     delete this.q(".yt-verdict").dataset.passed;
   }
 
+  // Run messages are broadcast, never stored: a reconnect can miss some. The server's summary
+  // of the run (GET) is the truth, asked for when a live run goes quiet, after it ends, and
+  // after a reload.
+  async sync() {
+    const id = this.runId;
+    let run;
+    try {
+      run = await call("GET", `/api/playground/runs/${encodeURIComponent(id)}`);
+    } catch (_) {
+      return; // gone (an hour old) or the site is restarting
+    }
+    if (id !== this.runId) return;
+    this.heard = Date.now();
+    if (run.banner && !this.q(".yt-banner").textContent) {
+      this.onRun({kind: "banner", text: run.banner, tasks: run.registered_tasks || []});
+    }
+    if (!this.q(".yt-view-out").textContent && !this.q(".yt-worker-log").textContent && run.output) {
+      for (const text of run.output.view || []) this.onRun({kind: "output", stream: "view", text});
+      for (const text of run.output.worker || []) this.onRun({kind: "output", stream: "worker", text});
+    }
+    if (run.view && run.view.traceback) this.onRun({kind: "view", ...run.view});
+    const lab = window.CeleryLab;
+    for (const task of run.tasks || []) {
+      const known = lab && lab.tasks.get(task.task_id);
+      if (known && FINAL.has(known.state)) continue;
+      for (const e of task.events || []) {
+        this.onRun({kind: "task", task_id: task.task_id, task_name: task.name, state: e.state,
+                    timestamp: e.timestamp, fields: e.fields});
+      }
+    }
+    if (ENDED.has(run.state) && !ENDED.has(this.root.dataset.runState)) {
+      this.onRun({kind: "ended", state: run.state, reason: run.reason, message: run.message,
+                  verdict: run.verdict, synced: true});
+    } else if (!ENDED.has(run.state)) {
+      this.root.dataset.runState = run.state;
+    }
+  }
+
   onRun(msg) {
+    this.heard = Date.now();
     const append = (sel, text) => {
       const box = this.q(sel);
       box.append(text + "\n");
@@ -232,6 +285,7 @@ class Panel {
         this.root.dataset.runState = msg.state;
         this.status(`Run ${msg.state}: ${msg.message || msg.reason}`, msg.state !== "finished");
         if (msg.verdict) this.verdict(msg.verdict.passed, msg.verdict.message);
+        if (!msg.synced) this.sync(); // fill in any task event the socket missed
         break;
       default:
         break;
@@ -312,6 +366,13 @@ document.addEventListener("celerylab:message", (event) => {
   if (!early.has(msg.run_id)) early.set(msg.run_id, []);
   early.get(msg.run_id).push(msg);
 });
+
+setInterval(() => {
+  for (const panel of panels) {
+    const live = panel.runId && !ENDED.has(panel.root.dataset.runState || "queued");
+    if (live && Date.now() - (panel.heard || 0) > QUIET) panel.sync();
+  }
+}, 1000);
 
 const near = "IntersectionObserver" in window ? new IntersectionObserver((entries) => {
   for (const entry of entries) {
