@@ -123,6 +123,9 @@ class Summary:
             return [{"kind": "view", **self.view}]
         if kind == "worker_exit" and report["code"] == -SIGXCPU:
             self.hit("cpu")
+        if kind == "traceback":  # one of the view's processes ended with this
+            for limit in limits_in(report["text"]):
+                self.hit(limit)
         return []
 
     def _output(self, stream: str, text: str) -> list[dict]:
@@ -180,9 +183,10 @@ class Summary:
         """Settle state, reason and message; ``stopped`` is a reason the outside enforced."""
         if stopped in ("wall_clock", "output"):
             self.hit(stopped, self.over_output or "")
-        if stopped in ("replaced", "wall_clock", "output"):
+        if stopped in ("replaced", "output"):
             self.state, self.reason = "stopped", stopped
         elif self.limits_hit:
+            # The first limit met is the cause; the wall clock (added last) only if alone.
             self.state, self.reason = "stopped", self.limits_hit[0]["limit"]
         elif done_reason == "done":
             self.state, self.reason = "finished", "done"

@@ -131,6 +131,7 @@ _KINDS = {
         "traceback": _text(d.get("traceback"), 16000, optional=True),
     },
     "worker_exit": lambda d: {"code": _int(d.get("code"))},
+    "traceback": lambda d: {"text": _text(d.get("text"), 16000)},
     "done": lambda d: {"reason": _choice(d.get("reason"), DONE_REASONS)},
 }
 

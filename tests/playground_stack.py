@@ -10,7 +10,7 @@ from tests.conftest import Learner, Session
 from tests.stack import Stack, poll
 
 LIMITS = {
-    "CELERY_LAB_PLAYGROUND_WALL_SECONDS": 8,
+    "CELERY_LAB_PLAYGROUND_WALL_SECONDS": 20,
     "CELERY_LAB_PLAYGROUND_CPU_SECONDS": 3,
     "CELERY_LAB_PLAYGROUND_MEMORY_MB": 256,
     "CELERY_LAB_PLAYGROUND_PROCESSES": 48,

@@ -77,6 +77,7 @@ found["ptrace"] = syscall_errno(libc.ptrace, 0, 0, None, None)  # PTRACE_TRACEME
 found["bpf"] = syscall_errno(libc.syscall, 321, 0, None, 0)
 found["io_uring"] = syscall_errno(libc.syscall, 425, 1, None)
 found["uid"] = os.getuid()
+found["nice"] = os.nice(0)
 status = open("/proc/self/status").read()
 found["caps"] = [line.split()[1] for line in status.splitlines() if line.startswith("CapEff")]
 cmdlines = []
@@ -176,6 +177,7 @@ def test_the_run_sees_only_its_own_processes_as_an_unprivileged_uid(probe):
     found, _ = probe
     assert 62000 <= found["uid"] < 62002
     assert found["caps"] == ["0000000000000000"]
+    assert found["nice"] == 10  # a lower CPU priority than the site's own processes
     assert found["chroot"].startswith("PermissionError")
     commands = " ".join(found["processes"])
     assert "gunicorn" not in commands and "celery_app" not in commands

@@ -13,7 +13,7 @@ SLEEP = "import time\ntime.sleep(3)\nprint('slept')\n"
 
 @pytest.fixture(scope="module")
 def site():
-    stack = start_stack()
+    stack = start_stack(CELERY_LAB_PLAYGROUND_WALL_SECONDS=10)
     yield stack
     stop_stack(stack)
 
@@ -87,3 +87,9 @@ def test_runs_past_the_cap_wait_in_the_queue_and_run_again_stops_the_previous(co
     spans.append((a.summary(first_a)["started_at"], a.summary(first_a)["ended_at"]))
     for start, _ in spans:
         assert sum(1 for s, e in spans if s <= start < e) <= 2
+
+
+def test_the_wall_clock_stops_a_run_that_never_ends(coders):
+    summary = coders().finished("import time\ntime.sleep(60)\n")
+    assert (summary["state"], summary["reason"]) == ("stopped", "wall_clock")
+    assert "longer than 10 s" in summary["message"]

@@ -139,3 +139,13 @@ def test_the_seccomp_filter_checks_the_architecture_first():
 def test_the_seccomp_filter_refuses_other_architectures():
     with pytest.raises(seccomp.UnsupportedArch):
         seccomp.build_filter("aarch64")
+
+
+def test_a_limit_met_before_the_wall_clock_is_the_reason_given():
+    s = summary()
+    s.apply(
+        {"k": "traceback", "text": "BlockingIOError: [Errno 11] Resource temporarily unavailable"}
+    )
+    ended = s.end(None, "wall_clock")
+    assert ended["reason"] == "processes"
+    assert [h["limit"] for h in ended["limits"]] == ["processes", "wall_clock"]

@@ -238,6 +238,11 @@ class Run:
                     self.sent.add(message["sent"][:64])
                 elif isinstance(message, dict) and isinstance(message.get("traceback"), str):
                     result["traceback"] = message["traceback"][-8000:]
+                    # The view's children (a fork bomb's, say) end with tracebacks too:
+                    # a few are enough to tell which limit they met.
+                    result["seen"] = result.get("seen", 0) + 1
+                    if result["seen"] <= 5:
+                        self.report.send("traceback", text=message["traceback"][-8000:])
 
 
 def all_final(app, task_ids: set[str]) -> bool:
