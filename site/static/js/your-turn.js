@@ -162,7 +162,7 @@ class Panel {
     box.dataset.passed = passed ? "yes" : "no";
     box.append(el("strong", {}, passed ? (old ? "Solved before. " : "Solved! ") : "Not yet. "), text);
     if (!passed && this.exercise) {
-      box.append(" ", el("span", {class: "yt-offer"}, "Stuck? The hint and the solution are just below the Run button."));
+      box.append(" ", el("span", {class: "yt-offer"}, "Stuck? Show a hint, or the solution, with the buttons beside Run."));
     }
   }
 
