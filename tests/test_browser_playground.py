@@ -220,3 +220,30 @@ def test_the_solution_is_offered_and_its_use_is_recorded(page: Page, site):
     page.goto(f"{site.base_url}/progress")
     row = page.locator('tr[data-exercise="04-keyword-arguments"]')
     expect(row).to_contain_text("solved after showing the solution")
+
+
+def test_the_projector_counts_the_learners_who_solved_the_lessons_exercise(
+    browser, page: Page, site
+):
+    page.goto(f"{site.base_url}/classroom/instructor?token={site.instructor_token}")
+    page.get_by_role("button", name="Open a new class").click()
+    code = page.locator(".projector").get_attribute("data-code")
+    page.locator("#pj-lesson").select_option("what-is-a-task")
+    counts = page.locator('#pj-ex-list li[data-exercise="01-add-on-worker"]')
+    expect(counts).to_contain_text("Let the worker add: 0 of 0 learners solved it")
+
+    learner = browser.new_context()
+    try:
+        joined = learner.request.post(
+            f"{site.base_url}/api/classroom/join", data={"code": code, "nickname": "Ada"}
+        )
+        assert joined.ok, joined.text()
+        solution = EXERCISES["01-add-on-worker"].solution()
+        sent = learner.request.post(
+            f"{site.base_url}/api/playground/runs",
+            data={**solution, "exercise": "01-add-on-worker"},
+        )
+        assert sent.status == 202, sent.text()
+        expect(counts).to_contain_text("1 of 1 learners solved it", timeout=RUN_TIMEOUT)
+    finally:
+        learner.close()
