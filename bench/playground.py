@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import threading
@@ -107,8 +108,14 @@ def spread(seconds: list[float]) -> dict:
     return {"n": len(seconds), "p50_ms": ms(50), "p95_ms": ms(95), "max_ms": ms(100)}
 
 
-def measure(stack: Stack, base_url: str, runs: int = 20, burst_size: int = 30) -> dict:
-    """Start a playground worker on ``stack``, then time runs pressed on ``base_url``."""
+def measure(
+    stack: Stack, base_url: str, runs: int = 20, burst_size: int = 30, pause: float = 1.0
+) -> dict:
+    """Start a playground worker on ``stack``, then time runs pressed on ``base_url``.
+
+    ``pause``: seconds between one run's end and the next press (a learner reads the result
+    first); a warm sandbox needs about half a second of CPU to get warm again.
+    """
     settings = PlaygroundSettings.from_env()
     stack.start_playground_worker(settings.concurrency)
     coder = Coder(base_url)
@@ -116,6 +123,7 @@ def measure(stack: Stack, base_url: str, runs: int = 20, burst_size: int = 30) -
     banners, totals, states = [], [], []
     with MemorySampler(settings) as memory:
         for _ in range(runs):
+            time.sleep(pause)
             banner, total, state = press_to_banner(coder)
             banners.append(banner)
             totals.append(total)
@@ -126,6 +134,9 @@ def measure(stack: Stack, base_url: str, runs: int = 20, burst_size: int = 30) -
         crowd = burst(base_url, burst_size)
     return {
         "concurrency": settings.concurrency,
+        "warm": settings.warm,
+        "nice": settings.limits.nice,
+        "pause_s": pause,
         "runs": runs,
         "press_to_banner": spread(banners),
         "press_to_end": spread(totals),
@@ -139,12 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.playground")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--burst", type=int, default=30)
+    parser.add_argument("--pause", type=float, default=1.0, help="seconds between runs (1)")
     args = parser.parse_args(argv)
     stack = Stack()
     try:
         stack.start_redis()
         stack.web, stack.base_url = stack.start_web()
-        results = measure(stack, stack.base_url, args.runs, args.burst)
+        results = measure(stack, stack.base_url, args.runs, args.burst, args.pause)
+        results["load_average"] = [round(x, 2) for x in os.getloadavg()]
     finally:
         stack.stop()
         shutil.rmtree(stack.dir, ignore_errors=True)
