@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: run worker test check format bench pygments-css vendor-axe clean doctor lock
+.PHONY: run worker test check format bench pygments-css vendor-axe editor clean doctor lock
 
 # One .venv; each target installs its own locked set into it, every pin checked against its
 # hash: the site's (requirements.txt), the tests' (-test), lint's (-lint), the bench's (-bench).
@@ -28,7 +28,7 @@ $(VENV)/.installed-bench: requirements-bench.txt
 	$(install-lock)
 
 run: $(VENV)/.installed
-	@scripts/system-deps.sh redis
+	@scripts/system-deps.sh redis bubblewrap
 	$(PY) run.py $(RUN_ARGS)
 
 # A worker on its own, against the running site's Redis (or REDIS_URL): stop it and start it
@@ -37,7 +37,7 @@ worker: $(VENV)/.installed
 	$(PY) run.py --worker-only
 
 test: $(VENV)/.installed-test
-	@scripts/system-deps.sh redis chromium nginx ip
+	@scripts/system-deps.sh redis chromium nginx ip bubblewrap
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 check: $(VENV)/.installed-lint
@@ -48,7 +48,7 @@ format: $(VENV)/.installed-lint
 	$(VENV)/bin/ruff format .
 
 bench: $(VENV)/.installed-bench
-	@scripts/system-deps.sh redis
+	@scripts/system-deps.sh redis bubblewrap
 	$(PY) -m bench
 
 pygments-css: $(VENV)/.installed
@@ -74,9 +74,15 @@ lock: $(UV)
 	$(LOCK) -c requirements.txt requirements-test.in -o requirements-test.txt
 	$(LOCK) requirements-lint.in -o requirements-lint.txt
 	$(LOCK) -c requirements.txt requirements-bench.in -o requirements-bench.txt
+
 # The accessibility engine the browser tests inject (tests/vendor/axe-core, from npm).
 vendor-axe:
 	scripts/vendor-axe.sh $(AXE_VERSION)
+
+# The playground's editor (CodeMirror 6), bundled from npm into one committed file, so the site
+# itself never needs npm or the network. Needs Node.js and npm; versions are pinned in the lock file.
+editor:
+	cd scripts/editor && npm ci --no-audit --no-fund && npm run build
 
 clean:
 	rm -rf $(VENV) $(LOCK_VENV) .pytest_cache .ruff_cache

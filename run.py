@@ -24,6 +24,8 @@ from pathlib import Path
 
 import config
 import lan
+from playground.settings import QUEUE as PLAYGROUND_QUEUE
+from playground.settings import PlaygroundSettings
 
 ROOT = config.ROOT
 
@@ -82,6 +84,34 @@ def worker_command(concurrency: int, name: str = "lab") -> list[str]:
         str(concurrency),
         "-Q",
         config.QUEUE,
+        "-n",
+        f"{name}@%h",
+        "--loglevel",
+        "INFO",
+        "--without-mingle",
+        "--without-gossip",
+    ]
+
+
+def playground_worker_command(concurrency: int, name: str = "playground") -> list[str]:
+    """The worker that runs learners' own code: queue ``playground`` only, one run a thread.
+
+    Each run mostly waits on its sandbox's pipe, so threads are enough; ``concurrency`` is the
+    cap on runs at once (the rest wait in the queue, where their position is read).
+    """
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "celery_app",
+        "worker",
+        "-P",
+        "threads",
+        "-c",
+        str(concurrency),
+        "-Q",
+        PLAYGROUND_QUEUE,
         "-n",
         f"{name}@%h",
         "--loglevel",
@@ -319,6 +349,13 @@ def main(argv: list[str] | None = None) -> int:
             wait_for_http(base + "/api/health", time.monotonic() + 30, web)
         if not args.no_worker:
             supervisor.start("worker", worker_command(args.concurrency), env)
+            playground = PlaygroundSettings.from_env()
+            if playground.enabled:
+                supervisor.start(
+                    "playground worker",
+                    playground_worker_command(playground.concurrency),
+                    env,
+                )
         print(f"\nCelery Lab uses Redis at {redact(url)}", flush=True)
         if not args.worker_only:
             print(f"Celery Lab is running: open {base}/  (Ctrl-C stops everything)", flush=True)

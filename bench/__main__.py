@@ -23,7 +23,7 @@ import config
 from tests.stack import Stack, poll
 from web.experiments import EXPERIMENTS
 
-from . import classroom, latency, pages, report
+from . import classroom, latency, pages, playground, report
 from .clients import Observer, plain_celery
 from .resources import Sampler
 
@@ -57,7 +57,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1,
         help="web processes; learners are spread over them in turn (1)",
     )
-    parser.add_argument("--skip", default="", help="comma-separated: stream,classroom,pages")
+    parser.add_argument(
+        "--skip", default="", help="comma-separated: stream,classroom,pages,playground"
+    )
     args = parser.parse_args(argv)
     args.duration = args.duration or (6.0 if args.quick else 20.0)
     args.iterations = args.iterations or (60 if args.quick else 300)
@@ -128,6 +130,11 @@ def measure(
             "server_time": pages.server_time(base_url, slugs, args.page_requests),
             "weight": pages.page_weight(base_url, slugs),
         }
+    if "playground" not in args.skip:
+        print("bench: playground…", flush=True)
+        idle(stack, base_urls)
+        runs, crowd = (5, 10) if args.quick else (20, 30)
+        results["playground"] = playground.measure(stack, base_urls[0], runs, crowd)
     return results
 
 

@@ -203,6 +203,26 @@ def markdown(results: dict) -> str:
         ]
     lines += ["| target | measured | met |", "|---|---|---|"]
     lines += [f"| {name} | {measured} | {_yes(met)} |" for name, measured, met in targets(results)]
+    run = results.get("playground")
+    if run:
+        b, e, crowd = run["press_to_banner"], run["press_to_end"], run["burst"]
+        lines += [
+            "",
+            f"**Playground** (bench/playground.py), {run['concurrency']} runs at once, "
+            f"{b['n']} runs one after another (ms)",
+            "",
+            "| path | p50 | p95 | max |",
+            "|---|---:|---:|---:|",
+            f"| Run pressed → worker banner on the websocket | {b['p50_ms']} | {b['p95_ms']} "
+            f"| {b['max_ms']} |",
+            f"| Run pressed → run ended (add.delay(2, 3).get()) | {e['p50_ms']} | "
+            f"{e['p95_ms']} | {e['max_ms']} |",
+            "",
+            f"{crowd['learners']} learners pressing Run at once: {crowd['finished']} finished "
+            f"(others: {crowd['other_states'] or 'none'}), queue position up to "
+            f"{crowd['max_position']}, all done in {crowd['all_done_s']} s. Memory per run "
+            f"(its sandbox's processes, peak RSS): {run['memory_per_run_mb']} MB.",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -13,6 +13,7 @@ from . import (  # noqa: F401  (importing a module registers its tasks)
     flask_config,
     logs,
     pitfalls,
+    playground,
     serialization,
     timing,
     workflows,

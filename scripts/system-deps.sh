@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Make sure the system programs a target needs are here: install them with apt where we can,
-# otherwise say exactly what to install. Usage: scripts/system-deps.sh redis|chromium|nginx|ip ...
+# otherwise say exactly what to install.
+# Usage: scripts/system-deps.sh redis|chromium|nginx|ip|bubblewrap ...
+# bubblewrap is optional: without it the playground says it cannot run, and the rest works.
 set -euo pipefail
 
 need_apt=()
+optional=()
 
 # Debian's packages start their service on install (nginx on port 80) where no init system
 # says otherwise; the tests start their own instances, so forbid that for this install only.
@@ -29,10 +32,19 @@ for what in "$@"; do
     ip)
       # Tests only (tests/test_classroom_lan.py wires a "phone" namespace with iproute2).
       command -v ip >/dev/null || [ -x /usr/sbin/ip ] || need_apt+=(iproute2) ;;
+    bubblewrap)
+      # The playground's sandbox (learners' own code); setpriv comes with util-linux.
+      command -v bwrap >/dev/null || optional+=(bubblewrap) ;;
     *) echo "system-deps: unknown dependency '$what'" >&2; exit 2 ;;
   esac
 done
-[ ${#need_apt[@]} -eq 0 ] && exit 0
+[ ${#need_apt[@]} -eq 0 ] && [ ${#optional[@]} -eq 0 ] && exit 0
+if [ ${#need_apt[@]} -eq 0 ] && ! { command -v apt-get >/dev/null && { [ "$(id -u)" = 0 ] || command -v sudo >/dev/null; }; }; then
+  echo "Note: bubblewrap (bwrap) is not installed, so the playground cannot run learners' code" \
+    "here (every other page works). Install your system's bubblewrap package to enable it." >&2
+  exit 0
+fi
+need_apt+=(${optional[@]+"${optional[@]}"})
 
 if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   echo "Installing ${need_apt[*]} from Debian's packages…"
@@ -53,5 +65,7 @@ Celery Lab needs: ${need_apt[*]}, and cannot install them here (no apt-get as ro
     Redis you already run, e.g. REDIS_URL=redis://127.0.0.1:6379/0 make run
   - chromium (tests only): install Chromium so that /usr/bin/chromium exists.
   - nginx (tests only): install nginx (Debian/Ubuntu: apt-get install nginx; macOS: brew install nginx).
+  - bubblewrap (optional): the playground's sandbox (bwrap); without it the playground says
+    it cannot run learners' code and every other page works.
 MSG
 exit 1

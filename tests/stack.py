@@ -120,6 +120,18 @@ class Stack:
             assert process.alive(), process.log()
         return process
 
+    def start_playground_worker(self, concurrency: int = 2) -> Process:
+        """The worker that runs learners' own code in sandboxes (queue ``playground``)."""
+        process = self._start("worker-playground", run.playground_worker_command(concurrency))
+        poll(
+            lambda: "ready." in process.log() or not process.alive(),
+            30,
+            interval=0.05,
+            message="the playground worker to be ready",
+        )
+        assert process.alive(), process.log()
+        return process
+
     def start_web(
         self, threads: int = 64, port: int | None = None, env: dict | None = None
     ) -> tuple[Process, str]:

@@ -92,6 +92,7 @@ INSTRUCTOR_ROUTES = [
     ("GET", "/classroom/{code}"),
     ("GET", "/classroom/{code}/qr.svg"),
     ("GET", "/classroom/{code}/results.csv"),
+    ("GET", "/classroom/{code}/exercises.json"),
     ("GET", "/api/classroom/{code}"),
     ("POST", "/api/classroom/classes"),
     ("POST", "/api/classroom/{code}/close"),

@@ -16,15 +16,19 @@ from config import ROOT
 
 from . import (
     api,
+    class_exercises,
     classroom_views,
+    exercises,
     guard,
     headers,
     lessons,
     pages,
+    playground,
     questions,
     quiz_views,
     store,
     stream,
+    workspace,
     ws,
 )
 from .celery_ext import celery_init_app
@@ -78,4 +82,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(ws.bp)
     app.register_blueprint(quiz_views.bp)
     classroom_views.init_app(app)
+    playground.init_app(app)
+    exercises.init_app(app)
+    workspace.init_app(app)
+    class_exercises.init_app(app)
     return app

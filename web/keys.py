@@ -14,6 +14,20 @@
 The two progress keys last 400 days from the learner's latest answer or read (longer than the
 365-day cookie that names the learner) and go at once when the learner resets their progress.
 
+The playground's exercises and editor (web/exercises.py, web/workspace.py), kept like the two
+progress keys above (400 days from the latest write; reset forgets the exercises, not edits):
+
+| key                                 | type   | holds                                   | expiry |
+|-------------------------------------|--------|-----------------------------------------|--------|
+| celerylab:learner:<id>:exercises    | hash   | <exercise>:attempts -> runs judged,     | 400 d  |
+|                                     |        | <exercise>:solved / :hint / :solution   |        |
+|                                     |        | -> Unix time first solved / shown, and  |        |
+|                                     |        | <exercise>:after_solution -> "1" if the |        |
+|                                     |        | solution was shown before it was solved |        |
+| celerylab:learner:<id>:workspace    | hash   | scope (exercise id, or "playground") -> | 400 d  |
+|                                     |        | JSON {files, view, saved_at}: the edits |        |
+| celerylab:class:<c>:solved:<ex>     | set    | learners of the class who solved <ex>   | 30 d   |
+
 Classrooms (web/classroom.py, web/class_tasks.py, web/projector.py); <c> is a class's join
 code. Each class key lasts 30 days from the class's latest write.
 
@@ -95,3 +109,11 @@ def workers_depth() -> str:
 
 def workers_panel() -> str:
     return f"{PREFIX}workers:panel"
+
+
+def learner_exercises(learner: str) -> str:
+    return f"{PREFIX}learner:{learner}:exercises"
+
+
+def learner_workspace(learner: str) -> str:
+    return f"{PREFIX}learner:{learner}:workspace"

@@ -34,6 +34,7 @@ def reset(db: redis.Redis, learner: str) -> None:
     db.delete(
         keys.learner_answers(learner), keys.learner_read(learner), keys.learner_retries(learner)
     )
+    db.delete(keys.learner_exercises(learner))  # exercises solved (their edits are kept)
 
 
 def missed(db: redis.Redis, learner: str, bank: Bank) -> list[dict]:

@@ -21,6 +21,8 @@ Server to browser, one JSON object per frame, always with ``type``:
   "result"}]}``, read from the result backend (the source of truth for final states).
 - ``error``: ``{"type": "error", "error": "bad_json", "message": "…"}``; the socket stays open.
 - ``pong``: reply to ``ping``.
+- ``run``: one live message of a playground run (web/playground.py), always with ``run_id``
+  and ``kind``; see ``run_message`` and the README's protocol section for each kind.
 
 Browser to server: ``{"action": "run", "experiment": "lesson5.delay", "params": {...},
 "ref": "any short string"}``, ``{"action": "sync", "task_ids": [...]}``, ``{"action": "ping"}``.
@@ -159,3 +161,28 @@ def parse_action(raw: str | bytes, max_bytes: int) -> dict:
             f"Unknown action {str(action)[:40]!r}; expected one of: {', '.join(ACTIONS)}.",
         )
     return message
+
+
+# -- the playground's live messages ---------------------------------------------------------
+# Celery events ``playground-<kind>`` relayed by sandbox_tasks/playground.py, uuid = run id.
+RUN_EVENT_PREFIX = "playground-"
+RUN_KINDS = ("state", "banner", "output", "task", "view", "ended")
+
+
+def is_run_event(event_type: str) -> bool:
+    return event_type.startswith(RUN_EVENT_PREFIX) and event_type[len(RUN_EVENT_PREFIX) :] in (
+        RUN_KINDS
+    )
+
+
+def run_message(event: dict) -> dict:
+    """Turn one ``playground-<kind>`` event into the ``run`` message the learner gets."""
+    fields = {k: v for k, v in event.items() if k not in _ENVELOPE}
+    return {
+        "type": "run",
+        "run_id": event["uuid"],
+        "kind": event["type"][len(RUN_EVENT_PREFIX) :],
+        # For a ``task`` kind, the learner's worker's own timestamp; else when it was relayed.
+        "timestamp": event.get("timestamp"),
+        **fields,
+    }

@@ -214,7 +214,12 @@ class EventHub:
             return
         route = None
         try:
-            if protocol.state_for(event.get("type", "")) and event.get("uuid"):
+            if protocol.is_run_event(event.get("type", "")) and event.get("uuid"):
+                # A playground run's live message: routed like a task, by the run's id.
+                route = self._route_for(event["uuid"])
+                if route is not None:
+                    self._deliver(route["learner"], protocol.run_message(event))
+            elif protocol.state_for(event.get("type", "")) and event.get("uuid"):
                 route = self._route_for(event["uuid"])
                 if route is not None:
                     self._deliver(route["learner"], protocol.task_message(event, route))

@@ -61,12 +61,12 @@
 
   // Events are broadcast, never stored: after a reconnect, ask the result backend instead.
   function syncUnfinished() {
-    const ids = [...tasks.values()].filter((t) => !FINAL.has(t.state)).map((t) => t.id);
+    const ids = [...tasks.values()].filter((t) => !FINAL.has(t.state) && !t.sandboxed).map((t) => t.id);
     if (ids.length) sendWs({action: "sync", task_ids: ids});
   }
   setInterval(() => {
     const now = Date.now() / 1000;
-    const stale = [...tasks.values()].filter((t) => !FINAL.has(t.state) && now - t.lastSeen > 5);
+    const stale = [...tasks.values()].filter((t) => !FINAL.has(t.state) && !t.sandboxed && now - t.lastSeen > 5);
     if (stale.length) sendWs({action: "sync", task_ids: stale.map((t) => t.id)});
   }, 5000);
 
@@ -92,12 +92,15 @@
     return taskBox;
   }
 
-  function taskFor(id, experiment, name) {
+  // `box`: where a new card goes instead (a "Your turn" panel draws its run's tasks in itself).
+  function taskFor(id, experiment, name, box) {
     let t = tasks.get(id);
     if (!t) {
       t = {id, experiment, name, events: {}, state: null, progress: null, lastSeen: Date.now() / 1000};
+      // A playground task lives in its run's own Redis: the site's result backend cannot sync it.
+      t.sandboxed = experiment === "playground";
       t.card = renderCard(t);
-      boxFor(experiment).prepend(t.card);
+      (box || boxFor(experiment)).prepend(t.card);
       tasks.set(id, t);
     }
     if (experiment && !t.experiment) t.experiment = experiment;
@@ -105,10 +108,10 @@
     return t;
   }
 
-  function onTaskEvent(msg) {
+  function onTaskEvent(msg, box) {
     // A line the task logged (chapter 9): shown in the event log; it never changes a card.
     if (msg.state === "log") { logEvent(msg); return; }
-    const t = taskFor(msg.task_id, msg.experiment, msg.task_name);
+    const t = taskFor(msg.task_id, msg.experiment, msg.task_name, box);
     t.lastSeen = Date.now() / 1000;
     if (msg.state === "progress") t.progress = msg.fields;
     if (msg.state === "retry") (t.retries = t.retries || []).push(msg);
@@ -368,6 +371,6 @@
     });
   }
 
-  window.CeleryLab = {tasks, sendWs, taskFor, updateCard, renderShow};
+  window.CeleryLab = {tasks, sendWs, taskFor, updateCard, renderShow, onTaskEvent};
   connect();
 })();
