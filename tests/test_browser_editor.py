@@ -20,7 +20,8 @@ MOUNT = """async () => {
   after.id = 'after-editor';
   after.textContent = 'after';
   host.after(after);
-  window.editor = createEditor(host, { doc: 'def add(x, y):', label: 'tasks.py' });
+  const nonce = document.querySelector('meta[name="csp-nonce"]').content;
+  window.editor = createEditor(host, { doc: 'def add(x, y):', label: 'tasks.py', nonce });
 }"""
 
 
