@@ -33,6 +33,7 @@ SIGXCPU = 24
 # Text that a process prints when a limit refused it (Python's own error messages).
 _LIMIT_SIGNS = (
     ("memory", "MemoryError"),
+    ("memory", "Cannot allocate memory"),
     ("open_files", "Too many open files"),
     ("processes", "Resource temporarily unavailable"),
     ("file_size", "File too large"),
@@ -44,7 +45,7 @@ def limit_message(limit: str, limits: Limits, detail: str = "") -> str:
     """The sentence a learner reads when ``limit`` stopped (part of) their run."""
     return {
         "memory": f"A process asked for more memory than the {limits.memory_mb} MB each may "
-        "use and was refused (MemoryError).",
+        "use and was refused (MemoryError, or ENOMEM for a shared mapping).",
         "cpu": f"A process used up its {limits.cpu_seconds} s of CPU time and was stopped "
         "(SIGXCPU): is there an endless loop?",
         "processes": f"The run tried to start more than {limits.processes} processes or "

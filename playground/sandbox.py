@@ -88,6 +88,8 @@ class Bwrap:
         argv += ["--perms", "0755", "--dir", "/opt", "--perms", "0755", "--dir", INSIDE_ROOT]
         argv += ["--ro-bind", str(ENGINE_DIR), f"{INSIDE_ROOT}/playground"]
         argv += ["--proc", "/proc", "--dev", "/dev"]
+        # bwrap's /dev/shm would be an unbounded part of /dev's tmpfs: a small one of its own.
+        argv += ["--size", str(1024 * 1024), "--tmpfs", "/dev/shm", "--chmod", "1777", "/dev/shm"]
         # The run directory: a tmpfs of its own size, private /tmp inside it.
         argv += ["--size", str(lab_bytes), "--tmpfs", "/lab", "--chmod", "0777", "/lab"]
         argv += [

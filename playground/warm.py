@@ -12,13 +12,17 @@ runs need them, up to the concurrency, and keeps them for the process's life.
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
 
 from . import slots
 from .runner import Sandbox
+from .sandbox import SandboxUnavailable
 from .settings import PlaygroundSettings
+
+log = logging.getLogger(__name__)
 
 MAX_IDLE_SECONDS = 300  # an idle sandbox's Redis spends CPU time too: renew it now and then
 
@@ -39,7 +43,11 @@ class SandboxPool:
         if not fresh:
             if sandbox is not None:
                 sandbox.close()
-            sandbox = Sandbox(self.launcher, slot.uid)
+            try:
+                sandbox = Sandbox(self.launcher, slot.uid)
+            except (SandboxUnavailable, OSError):
+                self._idle.put((slot, None))  # the slot stays this pool's, for the next run
+                raise
         return slot, sandbox
 
     def _take(self, wait: float):
@@ -64,4 +72,9 @@ class SandboxPool:
             with self._lock:
                 self._held -= 1
             return
-        self._idle.put((slot, Sandbox(self.launcher, slot.uid)))
+        try:
+            sandbox = Sandbox(self.launcher, slot.uid)
+        except (SandboxUnavailable, OSError) as exc:
+            log.warning("cannot warm a sandbox for uid %d: %s", slot.uid, exc)
+            sandbox = None  # the next run starts one itself (and says why if it cannot)
+        self._idle.put((slot, sandbox))

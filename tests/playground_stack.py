@@ -121,8 +121,11 @@ class Coder:
         return summary
 
     def view_json(self, summary: dict) -> dict:
-        """The last line the view printed, read as JSON (probes print their findings so)."""
-        return json.loads(summary["output"]["view"][-1])
+        """What the view printed, read as one JSON value (a probe prints its findings so).
+
+        A printed line longer than 4000 characters arrives in 4000-character pieces.
+        """
+        return json.loads("".join(summary["output"]["view"]))
 
     def close(self) -> None:
         self.learner.close()

@@ -58,6 +58,8 @@ attempt("write_engine", lambda: write("/opt/lab/playground/mine"))
 attempt("write_root", lambda: write("/mine"))
 attempt("write_tmp", lambda: write("/tmp/" + TMP_NAME))
 attempt("write_run_dir", lambda: write("/lab/mine"))
+attempt("dev_shm_a", lambda: open("/dev/shm/a", "wb").write(b"x" * 600_000))
+attempt("dev_shm_b", lambda: open("/dev/shm/b", "wb").write(b"x" * 600_000))
 attempt("collector_fds", lambda: os.listdir(f"/proc/{os.getppid()}/fd"))
 attempt("chroot", lambda: os.chroot("/lab"))
 import ctypes
@@ -169,6 +171,8 @@ def test_only_the_run_directory_and_its_tmp_are_writable(probe):
     assert found["write_root"].startswith("PermissionError")
     assert found["write_run_dir"] == "allowed"
     assert found["write_tmp"] == "allowed"
+    # /dev/shm is a 1 MB tmpfs of its own: the second 600 KB no longer fits (ENOSPC).
+    assert (found["dev_shm_a"], found["dev_shm_b"]) == ("allowed", "OSError 28")
     # /tmp is private: what the run wrote there is not in the host's /tmp.
     assert not os.path.exists(f"/tmp/{tmp_name}")
 

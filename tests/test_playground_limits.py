@@ -45,6 +45,13 @@ def hog_memory():
 
 
 @shared_task
+def hog_shared_memory():
+    import mmap
+
+    return len(mmap.mmap(-1, 2 * 1024 ** 3))
+
+
+@shared_task
 def spin():
     while True:
         pass
@@ -67,6 +74,13 @@ def test_a_2_gb_allocation_is_refused(coder):
     (task,) = summary["tasks"]
     assert task["state"] == "failed"
     assert "MemoryError" in task["exception"]
+
+
+def test_a_2_gb_shared_mapping_is_refused_too(coder):
+    summary = coder.finished("hog_shared_memory.delay()\n", files={"tasks.py": HOG})
+    assert "256 MB" in stopped_by(summary, "memory")
+    (task,) = summary["tasks"]
+    assert "Cannot allocate memory" in task["exception"]
 
 
 def test_an_endless_loop_is_stopped_when_its_cpu_time_is_used_up(coder):

@@ -3,8 +3,12 @@ the learner's previous run, queued or running; one run at a time per learner."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from tests.classroom_people import Instructor, join
+from tests.conftest import Session
 from tests.playground_stack import Coder, leftovers, start_stack, stop_stack
 from tests.stack import poll
 
@@ -93,3 +97,21 @@ def test_the_wall_clock_stops_a_run_that_never_ends(coders):
     summary = coders().finished("import time\ntime.sleep(60)\n")
     assert (summary["state"], summary["reason"]) == ("stopped", "wall_clock")
     assert "longer than 10 s" in summary["message"]
+
+
+def test_a_class_projector_counts_runs_and_never_sees_their_code(site, coders):
+    instructor = Instructor(site.base_url, site.instructor_token)
+    code = instructor.open_class()
+    projector = Session(instructor.projector(code))
+    pupil = coders()
+    join(pupil.learner, code, "ada")
+    secret = "print('my secret solution 0451')\n"
+    pupil.wait_ended(pupil.press_run(secret))
+
+    def counted(m: dict) -> bool:
+        counters = m.get("counters") or {}
+        return counters.get("runs_started") == 1 and counters.get("runs_finished") == 1
+
+    seen = projector.until(counted, timeout=20)
+    assert all("0451" not in json.dumps(m) for m in seen)
+    instructor.close()

@@ -87,6 +87,8 @@ COUNTERS = (
     "failed",
     "retried",
     "purged",
+    "runs_started",
+    "runs_finished",
 )
 
 
@@ -145,6 +147,9 @@ def counters(db: redis.Redis, code: str) -> dict[str, int]:
         "failed": raw.get("failed", 0),
         "retried": raw.get("retried", 0),
         "purged": now("purged"),
+        # Playground runs (web/playground.py): counts only, never a learner's code.
+        "runs_started": raw.get("runs_started", 0),
+        "runs_finished": raw.get("runs_finished", 0),
     }
 
 

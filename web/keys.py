@@ -44,7 +44,8 @@ code. Each class key lasts 30 days from the class's latest write.
 | celerylab:class:<c>:revealed    | set    | question ids shown with their answer    | 30 d   |
 | celerylab:class:<c>:tasks       | hash   | task id -> the task's latest state      | 30 d   |
 | celerylab:class:<c>:counters    | hash   | sent/succeeded/failed/retried, and      | 30 d   |
-|                                 |        | now:<state> = tasks in that state now   |        |
+|                                 |        | now:<state> = tasks in that state now;  |        |
+|                                 |        | runs_started/runs_finished (playground) |        |
 | celerylab:class:<c>:by_learner  | hash   | <learner>:<sent|succeeded|failed> -> n  | 30 d   |
 | celerylab:class:<c>:seen        | set    | events already counted (every web       | 30 d   |
 |                                 |        | process receives each; one counts it)   |        |
@@ -53,6 +54,8 @@ code. Each class key lasts 30 days from the class's latest write.
 | celerylab:workers:tick:<n>      | string | the web process sampling that 0.5 s     | 5 s    |
 | celerylab:workers:depth         | list   | JSON [time, queue depth], oldest first  | 1 h    |
 | celerylab:workers:panel         | string | JSON: the workers as last inspected     | 30 s   |
+
+The playground's own keys (``celerylab:playground:…``) are listed in playground/store.py.
 
 Celery's own keys (the queue ``celery_lab``, ``celery-task-meta-<id>``, ``unacked*``) belong
 to Celery and are not listed here.

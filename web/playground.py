@@ -22,6 +22,9 @@ from playground import outcome, sandbox, store
 from playground.settings import QUEUE, PlaygroundSettings
 from sandbox_tasks.playground import run as run_task
 
+from . import keys
+from .classroom import CLASS_TTL_SECONDS
+from .classroom import from_session as classroom_in_session
 from .learners import current_learner
 from .store import get_redis
 from .stream import get_hub
@@ -165,15 +168,21 @@ def start():
     hub.start(wait=current_app.config["STREAM_READY_TIMEOUT"])
     _stop_previous(redis, learner)
     run_id = uuid()
+    # "classroom" stays None: a class's feed takes task events only. The class (if any) is
+    # kept apart, so the projector can count runs, and never sees what is in them.
+    classroom = classroom_in_session()
     hub.remember_route(
         run_id,
         {
             "learner": learner,
             "classroom": None,
+            "run_classroom": classroom,
             "experiment": "playground",
             "task_name": run_task.name,
         },
     )
+    if classroom:
+        count_class_run(redis, classroom, "runs_started")
     summary = outcome.Summary(
         run_id, learner, _settings().limits, exercise=cleaned["exercise"]
     ).as_dict()
@@ -201,9 +210,33 @@ def status(run_id: str):
     return jsonify(summary)
 
 
+def count_class_run(redis, code: str, counter: str) -> None:
+    pipe = redis.pipeline()
+    pipe.hincrby(keys.classroom(code, "counters"), counter, 1)
+    pipe.expire(keys.classroom(code, "counters"), CLASS_TTL_SECONDS)
+    pipe.execute()
+
+
+def count_ended_runs(redis):
+    """A hub listener: count each class member's ended run once, whichever process sees it."""
+
+    def on_event(event: dict, route: dict | None) -> None:
+        code = (route or {}).get("run_classroom")
+        if event.get("type") != "playground-ended" or not code:
+            return
+        # Every web process receives the event; the one whose SADD is first counts it.
+        seen = keys.classroom(code, "seen")
+        if redis.sadd(seen, f"run-ended:{event['uuid']}"):
+            redis.expire(seen, CLASS_TTL_SECONDS)
+            count_class_run(redis, code, "runs_finished")
+
+    return on_event
+
+
 def init_app(app: Flask) -> None:
     app.extensions["playground"] = {
         "settings": PlaygroundSettings.from_env(),
         "lock": threading.Lock(),
     }
+    app.extensions["hub"].add_listener(count_ended_runs(app.extensions["redis"]))
     app.register_blueprint(bp)

@@ -73,6 +73,9 @@ def apply_limits(limits: dict) -> None:
         resource.setrlimit(which, (value, value))
 
     cap(resource.RLIMIT_DATA, limits["memory_mb"] * 1024 * 1024)
+    # RLIMIT_DATA does not count shared mappings (mmap.mmap(-1, n) is one): the address space
+    # limit, twice the memory limit to leave room for thread stacks and libraries, does.
+    cap(resource.RLIMIT_AS, 2 * limits["memory_mb"] * 1024 * 1024)
     # CPU: SIGXCPU at the soft limit ends the process; one second later SIGKILL, in case the
     # learner's code caught SIGXCPU (soft == hard would skip straight to SIGKILL).
     resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_seconds"], limits["cpu_seconds"] + 1))
