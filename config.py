@@ -150,3 +150,30 @@ class Settings:
             "worker_hijack_root_logger": False,
             "include": ["sandbox_tasks"],
         }
+
+
+# -- Limits: what one client may hold or queue, so a flood hurts only itself -----------------
+# Flask settings (upper case, as app.config holds them), each from CELERY_LAB_<NAME>.
+
+
+def _float_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a number, got {raw!r}") from None
+
+
+def limits() -> dict:
+    """Return the per-socket and per-client limits, read from the environment."""
+    return {
+        # Output a socket may have waiting before it is closed (1008) as too slow, and how long
+        # it may go without taking any; unsent bytes kept in the kernel (room for a close frame).
+        "WS_SEND_QUEUE_BYTES": _int_env("CELERY_LAB_WS_SEND_QUEUE_BYTES", 1 << 20),
+        "WS_SEND_STALL_SECONDS": _float_env("CELERY_LAB_WS_SEND_STALL_SECONDS", 10.0),
+        "WS_SEND_AHEAD_BYTES": _int_env("CELERY_LAB_WS_SEND_AHEAD_BYTES", 256 * 1024),
+        # Messages a socket may send that are still waiting to be handled.
+        "WS_INBOX_MESSAGES": _int_env("CELERY_LAB_WS_INBOX_MESSAGES", 64),
+    }

@@ -55,6 +55,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # A plain Flask setting that a task reads inside the worker (lesson 2).
         SITE_NAME="Celery Lab",
     )
+    # Per-socket and per-client limits (config.limits), tests shrink them through the env.
+    app.config.from_mapping(config.limits())
     if test_config:
         app.config.update(test_config)
 
