@@ -146,6 +146,8 @@ class Settings:
             # Threads that grow and shrink on command (worker_pool.py); `-P` on the command line
             # only takes Celery's own pool names, so the worker finds it here.
             "worker_pool": "worker_pool:ResizableThreadPool",
+            # Celery's consumer, made to survive a broker outage (worker_consumer.py).
+            "worker_consumer": "worker_consumer:Consumer",
             "broker_connection_retry_on_startup": True,
             "worker_hijack_root_logger": False,
             "include": ["sandbox_tasks"],
