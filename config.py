@@ -178,4 +178,26 @@ def limits() -> dict:
         "WS_SEND_AHEAD_BYTES": _int_env("CELERY_LAB_WS_SEND_AHEAD_BYTES", 256 * 1024),
         # Messages a socket may send that are still waiting to be handled.
         "WS_INBOX_MESSAGES": _int_env("CELERY_LAB_WS_INBOX_MESSAGES", 64),
+        # Tasks not yet finished, per learner and per address (a class of 300 behind one NAT
+        # with three tasks each is 900), and messages waiting in the queue for everyone.
+        "MAX_TASKS_PER_LEARNER": _int_env("CELERY_LAB_MAX_TASKS_PER_LEARNER", 10),
+        "MAX_TASKS_PER_ADDRESS": _int_env("CELERY_LAB_MAX_TASKS_PER_ADDRESS", 1500),
+        "MAX_QUEUED_TASKS": _int_env("CELERY_LAB_MAX_QUEUED_TASKS", 3000),
+        # Direct calls (lesson 5) holding a request at once, per learner and per address.
+        "MAX_HELD_CALLS_PER_LEARNER": _int_env("CELERY_LAB_MAX_HELD_CALLS_PER_LEARNER", 2),
+        "MAX_HELD_CALLS_PER_ADDRESS": _int_env("CELERY_LAB_MAX_HELD_CALLS_PER_ADDRESS", 320),
+        # Open websockets per web process: in all, per address, per learner.
+        "MAX_SOCKETS": _int_env("CELERY_LAB_MAX_SOCKETS", 2000),
+        "MAX_SOCKETS_PER_ADDRESS": _int_env("CELERY_LAB_MAX_SOCKETS_PER_ADDRESS", 1000),
+        "MAX_SOCKETS_PER_LEARNER": _int_env("CELERY_LAB_MAX_SOCKETS_PER_LEARNER", 20),
+        # Failed join attempts (wrong or closed code) per address and minute; members per class.
+        "MAX_FAILED_JOINS_PER_MINUTE": _int_env("CELERY_LAB_MAX_FAILED_JOINS_PER_MINUTE", 30),
+        "MAX_CLASS_MEMBERS": _int_env("CELERY_LAB_MAX_CLASS_MEMBERS", 400),
+        # Addresses of the proxies in front of the site (comma-separated): X-Forwarded-For is
+        # believed from these only, so nobody else can pretend to be someone else.
+        "TRUSTED_PROXIES": tuple(
+            a.strip()
+            for a in os.environ.get("CELERY_LAB_TRUSTED_PROXIES", "").split(",")
+            if a.strip()
+        ),
     }

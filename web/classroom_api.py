@@ -135,7 +135,7 @@ def burst(code: str):
     info = classroom.find(get_redis(), code, open_only=True)
     count, seconds = worker_controls.clean_burst(_body())
     worker_controls.check_broker(get_redis())
-    lab = Lab(experiment=BURST, learner=current_learner(), classroom=info["code"])
+    lab = Lab(experiment=BURST, learner=current_learner(), classroom=info["code"], limits=False)
     for _ in range(count):
         lab.send(slow_task, args=(seconds,))
     return _control(

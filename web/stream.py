@@ -22,7 +22,7 @@ from flask import Flask, current_app
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
-from . import keys, protocol
+from . import admission, keys, protocol
 from .outbox import Connection
 
 log = logging.getLogger(__name__)
@@ -195,7 +195,12 @@ class EventHub:
             if protocol.state_for(event.get("type", "")) and event.get("uuid"):
                 route = self._route_for(event["uuid"])
                 if route is not None:
-                    self._deliver(route["learner"], protocol.task_message(event, route))
+                    message = protocol.task_message(event, route)
+                    self._deliver(route["learner"], message)
+                    if message["state"] in admission.FINAL_STATES:
+                        admission.release(
+                            event["uuid"], route["learner"], route.get("address"), self.redis
+                        )
             for listener in self._listeners:
                 listener(event, route)
         except Exception:

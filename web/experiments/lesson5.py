@@ -125,6 +125,7 @@ EXPERIMENTS = (
         call_directly,
         params=(WAIT_SECONDS,),
         mode="direct",
+        holds=True,
         help="Call directly: the web process runs it and the page waits.",
     ),
     Experiment(
@@ -140,6 +141,7 @@ EXPERIMENTS = (
         delay_then_get,
         params=(WAIT_SECONDS,),
         mode="direct",
+        holds=True,
         help="Send it to the worker, then wait for the result inside the request.",
     ),
     Experiment(
