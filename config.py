@@ -186,6 +186,7 @@ def limits() -> dict:
         # Direct calls (lesson 5) holding a request at once, per learner and per address.
         "MAX_HELD_CALLS_PER_LEARNER": _int_env("CELERY_LAB_MAX_HELD_CALLS_PER_LEARNER", 2),
         "MAX_HELD_CALLS_PER_ADDRESS": _int_env("CELERY_LAB_MAX_HELD_CALLS_PER_ADDRESS", 320),
+        "MAX_HELD_CALLS": _int_env("CELERY_LAB_MAX_HELD_CALLS", 400),  # per web process
         # Open websockets per web process: in all, per address, per learner.
         "MAX_SOCKETS": _int_env("CELERY_LAB_MAX_SOCKETS", 2000),
         "MAX_SOCKETS_PER_ADDRESS": _int_env("CELERY_LAB_MAX_SOCKETS_PER_ADDRESS", 1000),

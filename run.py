@@ -90,16 +90,21 @@ def worker_command(concurrency: int, name: str = "lab") -> list[str]:
     ]
 
 
-def web_command(host: str, port: int, threads: int = 512) -> list[str]:
-    # gthread holds each open websocket in a thread, so threads bounds the open pages.
+def web_command(host: str, port: int, threads: int = 2560) -> list[str]:
+    # gthread holds each open websocket in a thread, so threads bounds the open pages: the
+    # default is the site's cap on sockets (config.limits MAX_SOCKETS, 2000) plus room for
+    # pages and held calls. gunicorn_worker.py adds a deadline for request headers.
     return [
         sys.executable,
         "-m",
         "gunicorn",
         "-k",
-        "gthread",
+        "gunicorn_worker.ThreadWorker",
         "--threads",
         str(threads),
+        # Connections a process accepts at all (gthread's default, 1000, is below the threads).
+        "--worker-connections",
+        str(threads + 1024),
         "-w",
         "1",
         "-b",

@@ -16,6 +16,7 @@ from config import ROOT
 
 from . import (
     api,
+    capacity,
     classroom_views,
     guard,
     lessons,
@@ -67,6 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     questions.init_app(app)
     sock.init_app(app)
     guard.init_app(app)
+    capacity.init_app(app)  # after the Origin check: sockets and held calls per process
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ws.bp)

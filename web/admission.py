@@ -147,6 +147,18 @@ def held_call(learner: str, address: str) -> Iterator[None]:
         (keys.held_calls("learner", learner), cfg["MAX_HELD_CALLS_PER_LEARNER"]),
         (keys.held_calls("address", address), cfg["MAX_HELD_CALLS_PER_ADDRESS"]),
     ]
+    slots = current_app.extensions["held_calls"]
+    if slots.take(address, learner, (cfg["MAX_HELD_CALLS"], 0, 0)) is not None:
+        raise _busy(5)  # every thread this process may give to held calls is taken
+    try:
+        with _held_per_client(db, counted):
+            yield
+    finally:
+        slots.give_back(address, learner)
+
+
+@contextmanager
+def _held_per_client(db, counted: list) -> Iterator[None]:
     pipe = db.pipeline()
     for key, _ in counted:
         pipe.incr(key)
