@@ -192,7 +192,7 @@ def limits() -> dict:
         "MAX_SOCKETS_PER_ADDRESS": _int_env("CELERY_LAB_MAX_SOCKETS_PER_ADDRESS", 1000),
         "MAX_SOCKETS_PER_LEARNER": _int_env("CELERY_LAB_MAX_SOCKETS_PER_LEARNER", 20),
         # Failed join attempts (wrong or closed code) per address and minute; members per class.
-        "MAX_FAILED_JOINS_PER_MINUTE": _int_env("CELERY_LAB_MAX_FAILED_JOINS_PER_MINUTE", 30),
+        "MAX_FAILED_JOINS_PER_MINUTE": _int_env("CELERY_LAB_MAX_FAILED_JOINS_PER_MINUTE", 100),
         "MAX_CLASS_MEMBERS": _int_env("CELERY_LAB_MAX_CLASS_MEMBERS", 400),
         # Addresses of the proxies in front of the site (comma-separated): X-Forwarded-For is
         # believed from these only, so nobody else can pretend to be someone else.

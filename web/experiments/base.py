@@ -18,7 +18,9 @@ from flask import current_app
 
 from .. import admission
 from ..classroom import from_session as classroom_in_session
+from ..classroom import in_class
 from ..learners import current_learner
+from ..store import get_redis
 from ..stream import get_hub
 
 
@@ -207,8 +209,14 @@ def run_experiment(experiment: Experiment, body: Any, classroom: str | None = No
     """Validate ``body``, run the experiment for the current learner, and describe the outcome."""
     params = experiment.clean(body)
     # A learner in a class: their tasks also show on the class's projector.
-    classroom = classroom or classroom_in_session()
-    lab = Lab(experiment=experiment, learner=current_learner(), classroom=classroom)
+    learner = current_learner()
+    if classroom is None:
+        classroom = classroom_in_session()
+        # The cookie remembers a class even after the learner left it (or was removed, or
+        # replays an old cookie): only a member's tasks reach the class's projector.
+        if classroom is not None and not in_class(get_redis(), classroom, learner):
+            classroom = None
+    lab = Lab(experiment=experiment, learner=learner, classroom=classroom)
     started = time.perf_counter()
     if experiment.holds:
         try:
