@@ -10,6 +10,7 @@ import json
 import socket
 import struct
 import time
+import urllib.request
 
 import pytest
 import websocket
@@ -129,5 +130,37 @@ def test_a_client_flooding_pings_is_closed_not_buffered(small_stack):
         # The site is unharmed: a new socket of the same learner works.
         fresh = Session(learner.socket())
         fresh.ping()
+    finally:
+        learner.close()
+
+
+def test_what_a_closed_socket_left_queued_is_dropped_not_run(own_stack):
+    stack = own_stack(CELERY_LAB_MAX_TASKS_PER_LEARNER=1000)
+    stack.start_worker(concurrency=2)
+    stack.web, base = stack.start_web()
+    learner = Learner(base)
+    try:
+        ws = websocket.create_connection(
+            base.replace("http", "ws") + "/ws", header=[f"Cookie: {learner.cookie}"], origin=base
+        )
+        assert json.loads(ws.recv())["type"] == "hello"
+        # One press that holds the socket's thread for a second (it waits for the worker)...
+        wait = {"action": "run", "experiment": "lesson5.delay_get", "params": {"seconds": 1}}
+        ws.send(json.dumps(wait))
+        # ...and ten more queued behind it, then the page goes away before any reply.
+        press = json.dumps({"action": "run", "experiment": "lesson1.delay", "params": ADD})
+        for _ in range(10):
+            ws.send(press)
+        ws.close()
+
+        def served() -> dict:
+            with urllib.request.urlopen(base + "/api/health", timeout=10) as response:
+                return json.loads(response.read())
+
+        poll(lambda: served()["sockets"] == 0, 30, message="the socket to be let go")
+        db = stack.redis()
+        sent = sum(db.llen(key) for key in db.scan_iter("celerylab:learner:*:tasks"))
+        db.close()
+        assert sent == 1, f"{sent - 1} presses queued by a closed socket were still run"
     finally:
         learner.close()
