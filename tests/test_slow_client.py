@@ -161,6 +161,7 @@ def test_what_a_closed_socket_left_queued_is_dropped_not_run(own_stack):
         db = stack.redis()
         sent = sum(db.llen(key) for key in db.scan_iter("celerylab:learner:*:tasks"))
         db.close()
-        assert sent == 1, f"{sent - 1} presses queued by a closed socket were still run"
+        # At most the first press (if it was handled before the close was seen).
+        assert sent <= 1, f"{sent - 1} presses queued by a closed socket were still run"
     finally:
         learner.close()

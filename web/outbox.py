@@ -38,6 +38,9 @@ POLICY_VIOLATION = 1008
 # While output waits, the handler looks again this often (to write, or to notice a stall).
 RETRY_SECONDS = 0.05
 FINAL_FLUSH_SECONDS = 2.0
+# How long a socket we gave up on is read (and dropped) after its close frame, so that a client
+# still sending can still read that frame instead of a reset.
+DRAIN_SECONDS = 5.0
 
 
 def unsent_bytes(sock: socket.socket) -> int:
@@ -252,7 +255,7 @@ class Connection:
         # frame before the client has read it.
         try:
             self._sock.shutdown(socket.SHUT_WR)
-            deadline = time.monotonic() + FINAL_FLUSH_SECONDS
+            deadline = time.monotonic() + DRAIN_SECONDS
             while time.monotonic() < deadline:
                 readable, _, _ = select.select([self._sock], [], [], RETRY_SECONDS)
                 if readable and not self._sock.recv(65536, socket.MSG_DONTWAIT):
