@@ -10,6 +10,7 @@ import json
 import threading
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import websocket
@@ -112,3 +113,29 @@ def test_a_full_queue_says_the_lab_is_busy_and_when_to_try_again(own_stack):
     assert body["message"].startswith("The lab is busy right now: try again in")
     assert int(retry_after) >= 1
     assert stack.redis().llen("celery_lab") == 5
+
+
+def test_a_class_of_300_behind_one_address_is_never_refused_doing_the_lesson(own_stack):
+    """The default limits, one address for everyone: a slow, a retrying and a fast task each."""
+    stack = own_stack()
+    stack.start_worker(concurrency=8)
+    stack.web, base = stack.start_web(threads=256)
+    with ThreadPoolExecutor(16) as pool:
+        learners = list(pool.map(lambda _: Learner(base), range(300)))
+    presses = [
+        ("lesson5.delay", {"seconds": 3}),
+        ("lesson3.retry", {"failures": 2, "max_retries": 3}),
+        ("lesson1.delay", {"x": 2, "y": 3}),
+    ]
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            statuses = list(
+                pool.map(
+                    lambda job: job[0].post(f"/api/experiments/{job[1][0]}", job[1][1])[0],
+                    [(who, press) for press in presses for who in learners],
+                )
+            )
+        assert statuses.count(200) == 900, {s: statuses.count(s) for s in set(statuses)}
+    finally:
+        for who in learners:
+            who.close()
