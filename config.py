@@ -169,6 +169,8 @@ class Settings:
             # Threads that grow and shrink on command (worker_pool.py); `-P` on the command line
             # only takes Celery's own pool names, so the worker finds it here.
             "worker_pool": "worker_pool:ResizableThreadPool",
+            # Celery's consumer, made to survive a broker outage (worker_consumer.py).
+            "worker_consumer": "worker_consumer:Consumer",
             "broker_connection_retry_on_startup": True,
             "worker_hijack_root_logger": False,
             "include": ["sandbox_tasks"],
@@ -233,3 +235,53 @@ def lan_interface() -> str:
     if raw and not _INTERFACE.match(raw):
         raise SystemExit(f"CELERY_LAB_LAN_INTERFACE must name a network interface, got {raw!r}")
     return raw
+
+
+# -- Limits: what one client may hold or queue, so a flood hurts only itself -----------------
+# Flask settings (upper case, as app.config holds them), each from CELERY_LAB_<NAME>.
+
+
+def _float_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a number, got {raw!r}") from None
+
+
+def limits() -> dict:
+    """Return the per-socket and per-client limits, read from the environment."""
+    return {
+        # Output a socket may have waiting before it is closed (1008) as too slow, and how long
+        # it may go without taking any; unsent bytes kept in the kernel (room for a close frame).
+        "WS_SEND_QUEUE_BYTES": _int_env("CELERY_LAB_WS_SEND_QUEUE_BYTES", 1 << 20),
+        "WS_SEND_STALL_SECONDS": _float_env("CELERY_LAB_WS_SEND_STALL_SECONDS", 10.0),
+        "WS_SEND_AHEAD_BYTES": _int_env("CELERY_LAB_WS_SEND_AHEAD_BYTES", 256 * 1024),
+        # Messages a socket may send that are still waiting to be handled.
+        "WS_INBOX_MESSAGES": _int_env("CELERY_LAB_WS_INBOX_MESSAGES", 64),
+        # Tasks not yet finished, per learner and per address (a class of 300 behind one NAT
+        # with three tasks each is 900), and messages waiting in the queue for everyone.
+        "MAX_TASKS_PER_LEARNER": _int_env("CELERY_LAB_MAX_TASKS_PER_LEARNER", 10),
+        "MAX_TASKS_PER_ADDRESS": _int_env("CELERY_LAB_MAX_TASKS_PER_ADDRESS", 1500),
+        "MAX_QUEUED_TASKS": _int_env("CELERY_LAB_MAX_QUEUED_TASKS", 3000),
+        # Direct calls (lesson 5) holding a request at once, per learner and per address.
+        "MAX_HELD_CALLS_PER_LEARNER": _int_env("CELERY_LAB_MAX_HELD_CALLS_PER_LEARNER", 2),
+        "MAX_HELD_CALLS_PER_ADDRESS": _int_env("CELERY_LAB_MAX_HELD_CALLS_PER_ADDRESS", 320),
+        "MAX_HELD_CALLS": _int_env("CELERY_LAB_MAX_HELD_CALLS", 400),  # per web process
+        # Open websockets per web process: in all, per address, per learner.
+        "MAX_SOCKETS": _int_env("CELERY_LAB_MAX_SOCKETS", 2000),
+        "MAX_SOCKETS_PER_ADDRESS": _int_env("CELERY_LAB_MAX_SOCKETS_PER_ADDRESS", 1000),
+        "MAX_SOCKETS_PER_LEARNER": _int_env("CELERY_LAB_MAX_SOCKETS_PER_LEARNER", 20),
+        # Failed join attempts (wrong or closed code) per address and minute; members per class.
+        "MAX_FAILED_JOINS_PER_MINUTE": _int_env("CELERY_LAB_MAX_FAILED_JOINS_PER_MINUTE", 100),
+        "MAX_CLASS_MEMBERS": _int_env("CELERY_LAB_MAX_CLASS_MEMBERS", 400),
+        # Addresses of the proxies in front of the site (comma-separated): X-Forwarded-For is
+        # believed from these only, so nobody else can pretend to be someone else.
+        "TRUSTED_PROXIES": tuple(
+            a.strip()
+            for a in os.environ.get("CELERY_LAB_TRUSTED_PROXIES", "").split(",")
+            if a.strip()
+        ),
+    }

@@ -121,16 +121,21 @@ def playground_worker_command(concurrency: int, name: str = "playground") -> lis
     ]
 
 
-def web_command(host: str, port: int, threads: int = 512) -> list[str]:
-    # gthread holds each open websocket in a thread, so threads bounds the open pages.
+def web_command(host: str, port: int, threads: int = 2560) -> list[str]:
+    # gthread holds each open websocket in a thread, so threads bounds the open pages: the
+    # default is the site's cap on sockets (config.limits MAX_SOCKETS, 2000) plus room for
+    # pages and held calls. gunicorn_worker.py adds a deadline for request headers.
     return [
         sys.executable,
         "-m",
         "gunicorn",
         "-k",
-        "gthread",
+        "gunicorn_worker.ThreadWorker",
         "--threads",
         str(threads),
+        # Connections a process accepts at all (gthread's default, 1000, is below the threads).
+        "--worker-connections",
+        str(threads + 1024),
         "-w",
         "1",
         "-b",
@@ -184,6 +189,63 @@ def redact(url: str) -> str:
     return f"{scheme}://{user}:***@{host}" if ":" in creds else url
 
 
+# -- Children die with run.py; one run.py per var/ ------------------------------------------
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """In the child, before exec: ask Linux to send SIGTERM when run.py dies, even by SIGKILL."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: Ctrl-C, SIGTERM and SIGHUP still stop every child
+    if os.getppid() == 1:
+        os._exit(1)  # run.py died before prctl took effect
+
+
+def hold_run_lock(var_dir: Path):
+    """Return an open, locked var/run.lock; SystemExit if another run.py holds it."""
+    import fcntl
+
+    var_dir.mkdir(parents=True, exist_ok=True)
+    lock = open(var_dir / "run.lock", "a+")  # kept open (and locked) while run.py lives
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        holder = lock.read().strip() or "another process"
+        lock.close()
+        raise SystemExit(
+            f"Celery Lab is already running from {var_dir} ({holder}); stop it first "
+            "(Ctrl-C in its terminal), or use another CELERY_LAB_VAR_DIR."
+        ) from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"pid {os.getpid()}\n")
+    lock.flush()
+    return lock
+
+
+# -- A worker that crashes is started again, with backoff --------------------------------------
+class Backoff:
+    """Restart delays 1, 2, 4 … s; gives up after ``limit`` crashes within ``window`` seconds."""
+
+    def __init__(self, limit: int, window: float = 60.0):
+        self.limit = limit
+        self.window = window
+        self.crashes: list[float] = []
+
+    def next_delay(self) -> float | None:
+        now = time.monotonic()
+        self.crashes = [t for t in self.crashes if now - t < self.window] + [now]
+        if len(self.crashes) > self.limit:
+            return None
+        return float(min(2 ** (len(self.crashes) - 1), 30))
+
+
 @dataclass
 class Child:
     name: str
@@ -199,9 +261,16 @@ class Supervisor:
 
     def start(self, name: str, command: list[str], env: dict) -> subprocess.Popen:
         # A session of its own: Ctrl-C reaches only us, and we stop children in order.
-        process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, start_new_session=True, preexec_fn=die_with_parent
+        )
         self.children.append(Child(name, process))
         return process
+
+    def restart(self, child: Child, env: dict, command: list[str]) -> None:
+        """Start ``child`` again in its place (same name, same command)."""
+        self.children.remove(child)
+        self.start(child.name, command, env)
 
     def dead_child(self) -> Child | None:
         return next((c for c in self.children if c.process.poll() is not None), None)
@@ -325,8 +394,15 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)  # the terminal closed: stop, as for Ctrl-C
     env = dict(os.environ)
+    backoff = Backoff(int(os.environ.get("CELERY_LAB_WORKER_RESTARTS") or 5))
+    worker_cmd = worker_command(args.concurrency)
+    # Workers that crash are started again (with backoff); the web and Redis are not.
+    restartable = {"worker": worker_cmd}
     try:
+        if not args.worker_only:
+            lock = hold_run_lock(config.VAR_DIR)  # noqa: F841 (held until run.py exits)
         # Where learners join (classroom mode or CELERY_LAB_PUBLIC_URL), checked before
         # anything starts.
         learners = (
@@ -348,14 +424,13 @@ def main(argv: list[str] | None = None) -> int:
             base = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{args.port}"
             wait_for_http(base + "/api/health", time.monotonic() + 30, web)
         if not args.no_worker:
-            supervisor.start("worker", worker_command(args.concurrency), env)
+            supervisor.start("worker", worker_cmd, env)
             playground = PlaygroundSettings.from_env()
             if playground.enabled:
-                supervisor.start(
-                    "playground worker",
-                    playground_worker_command(playground.concurrency),
-                    env,
+                restartable["playground worker"] = playground_worker_command(
+                    playground.concurrency
                 )
+                supervisor.start("playground worker", restartable["playground worker"], env)
         print(f"\nCelery Lab uses Redis at {redact(url)}", flush=True)
         if not args.worker_only:
             print(f"Celery Lab is running: open {base}/  (Ctrl-C stops everything)", flush=True)
@@ -368,6 +443,27 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"Learners join at {learners}/join (the projector's QR code)\n", flush=True)
         while stop["signal"] is None:
             dead = supervisor.dead_child()
+            if dead is not None and dead.name in restartable and not supervisor.stopping:
+                delay = backoff.next_delay()
+                if delay is not None:
+                    print(
+                        f"\nCelery Lab: the {dead.name} {describe_exit(dead.process.returncode)}; "
+                        f"starting it again in {delay:g} s (see its output above).",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    deadline = time.monotonic() + delay
+                    while stop["signal"] is None and time.monotonic() < deadline:
+                        time.sleep(0.1)
+                    if stop["signal"] is None:
+                        supervisor.restart(dead, env, restartable[dead.name])
+                    continue
+                print(
+                    f"\nCelery Lab: the {dead.name} keeps crashing ({backoff.limit + 1} times within "
+                    f"{backoff.window:g} s); giving up.",
+                    file=sys.stderr,
+                    flush=True,
+                )
             if dead is not None:
                 print(
                     f"\nCelery Lab: the {dead.name} {describe_exit(dead.process.returncode)}; "

@@ -23,7 +23,7 @@ import config
 from tests.stack import Stack, poll
 from web.experiments import EXPERIMENTS
 
-from . import classroom, latency, pages, playground, report
+from . import browser, classroom, latency, pages, playground, report
 from .clients import Observer, plain_celery
 from .resources import Sampler
 
@@ -58,7 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="web processes; learners are spread over them in turn (1)",
     )
     parser.add_argument(
-        "--skip", default="", help="comma-separated: stream,classroom,pages,playground"
+        "--skip", default="", help="comma-separated: stream,browser,classroom,pages,playground"
     )
     args = parser.parse_args(argv)
     args.duration = args.duration or (6.0 if args.quick else 20.0)
@@ -104,6 +104,9 @@ def measure(
     if "stream" not in args.skip:
         print("bench: stream latency…", flush=True)
         results["stream"] = latency.measure(base_urls[0], app, observer, args.iterations)
+    if "browser" not in args.skip:
+        print("bench: the learner's path in Chromium…", flush=True)
+        results["browser"] = browser.measure(base_urls[0], app, args.iterations)
     if "classroom" not in args.skip:
         results["classroom"] = []
         buttons = experiments()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
 import http.cookiejar
 import json
 import threading
 import time
+import urllib.parse
 import urllib.request
 
 import websocket
@@ -27,6 +29,7 @@ class Learner:
             response.read()
         self.cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
         self.ws: websocket.WebSocket | None = None
+        self._http: http.client.HTTPConnection | None = None
 
     def connect(self) -> None:
         self.ws = websocket.create_connection(
@@ -49,6 +52,27 @@ class Learner:
         )
         return clicked
 
+    def post_press(self, experiment: str, params: dict) -> dict:
+        """Press as a lesson page does (site/static/js/lab.js): POST, on a kept-alive connection."""
+        if self._http is None:
+            host = urllib.parse.urlsplit(self.base_url).netloc
+            self._http = http.client.HTTPConnection(host, timeout=60)
+        self._http.request(
+            "POST",
+            f"/api/experiments/{experiment}",
+            body=json.dumps(params),
+            headers={
+                "Content-Type": "application/json",
+                "Cookie": self.cookie,
+                "Origin": self.base_url,
+            },
+        )
+        response = self._http.getresponse()
+        body = json.loads(response.read())
+        if response.status != 200:
+            raise RuntimeError(f"the site refused the click ({response.status}): {body}")
+        return body
+
     def receive(self, timeout: float) -> dict | None:
         """The next message, or None if nothing came within ``timeout`` seconds."""
         self.ws.settimeout(max(timeout, 0.001))
@@ -58,6 +82,8 @@ class Learner:
             return None
 
     def close(self) -> None:
+        if self._http is not None:
+            self._http.close()
         if self.ws is not None:
             self.ws.close(timeout=1)
             self.ws.shutdown()

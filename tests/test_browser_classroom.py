@@ -46,7 +46,7 @@ def test_a_learner_joins_follows_answers_and_presses_and_the_projector_shows_it(
     learner_page.get_by_label("Nickname").fill("Ana")
     learner_page.get_by_role("button", name="Join").click()
     expect(learner_page.get_by_role("heading", level=1)).to_have_text(f"You are in class {code}")
-    expect(projector.locator("#pj-names")).to_have_text("Ana")
+    expect(projector.locator("#pj-names li")).to_have_text(["Ana ×"])
     projector.get_by_role("button", name="Start").click()
     expect(projector.locator("#pj-members-count")).to_have_text("1")
 
@@ -108,4 +108,22 @@ def test_a_control_that_fails_says_so_on_the_instructors_screen(projector: Page)
     projector.get_by_role("button", name="Set", exact=True).click()
     expect(projector.get_by_role("alert")).to_contain_text(
         "Set did not work: The pool size must be a whole number from 1 to 128."
+    )
+
+
+def test_the_instructor_removes_a_learner_from_the_projector(
+    projector: Page, learner_page: Page, base_url: str
+):
+    code = class_code(projector)
+    learner_page.goto(f"{base_url}/join/{code}")
+    learner_page.get_by_label("Nickname").fill("Mallory")
+    learner_page.get_by_role("button", name="Join").click()
+    expect(learner_page.get_by_role("heading", level=1)).to_have_text(f"You are in class {code}")
+    # The join screen lists who has joined, each with a control to take them out.
+    projector.get_by_role("button", name="Remove Mallory").click()
+    expect(projector.locator("#pj-names li")).to_have_count(0)
+    expect(projector.locator("#pj-members-count")).to_have_text("0")
+    learner_page.goto(f"{base_url}/join")  # not reload(): that would send the join form again
+    expect(learner_page.get_by_role("heading", level=1)).not_to_have_text(
+        f"You are in class {code}"
     )

@@ -16,10 +16,11 @@ from config import ROOT
 from tests.stack import poll
 
 
-def start_run(tmp_path, *args: str) -> subprocess.Popen:
+def start_run(tmp_path, *args: str, restarts: str = "5") -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     env["CELERY_LAB_VAR_DIR"] = str(tmp_path / "var")
     env["CELERY_LAB_WORKER_CONCURRENCY"] = "8"
+    env["CELERY_LAB_WORKER_RESTARTS"] = restarts
     return subprocess.Popen(
         [sys.executable, "run.py", *args],
         cwd=ROOT,
@@ -95,20 +96,77 @@ def test_sigterm_stops_every_child_and_exits_cleanly(site):
     assert alive == []
 
 
-def test_a_dead_worker_stops_the_site_and_says_which_child_died(site):
-    process, _, _ = site
-    children = family(process.pid)
-    worker = next(
+def the_worker(process: subprocess.Popen) -> psutil.Process:
+    return next(
         p
-        for p in children
+        for p in family(process.pid)
         if "worker" in " ".join(p.cmdline()) and "celery" in " ".join(p.cmdline())
     )
-    worker.kill()
-    output = read_until(process, "stopping the rest")
+
+
+def test_a_crashed_worker_is_started_again_and_the_site_says_so(site):
+    process, port, _ = site
+    first = the_worker(process)
+    first.kill()
+    output = read_until(process, "starting it again")
     assert "the worker was killed by signal SIGKILL" in output
-    assert process.wait(30) == 1
+    read_until(process, "ready.")
+    assert the_worker(process).pid != first.pid
+    assert process.poll() is None
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/health") as response:
+        assert response.status == 200
+
+
+def test_a_worker_that_keeps_crashing_stops_the_site_and_says_why(tmp_path):
+    process = start_run(tmp_path, "--port", str(run.free_port()), restarts="1")
+    try:
+        read_until(process, "Celery Lab is running")
+        wait_for_worker(process)
+        children = family(process.pid)
+        the_worker(process).kill()
+        read_until(process, "starting it again")
+        read_until(process, "ready.")
+        the_worker(process).kill()
+        output = read_until(process, "stopping the rest")
+        assert "keeps crashing" in output
+        assert process.wait(30) == 1
+        gone, alive = psutil.wait_procs(children, timeout=10)
+        assert alive == []
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.stdout.close()
+
+
+def test_sighup_stops_every_child_like_ctrl_c(site):
+    process, _, _ = site
+    children = family(process.pid)
+    process.send_signal(signal.SIGHUP)
+    assert process.wait(30) == 0
     gone, alive = psutil.wait_procs(children, timeout=10)
     assert alive == []
+
+
+def test_killing_run_py_takes_every_child_with_it(site):
+    process, _, _ = site
+    children = family(process.pid)
+    assert {"redis-server"} <= {p.name() for p in children}
+    process.kill()
+    process.wait(10)
+    gone, alive = psutil.wait_procs(children, timeout=30)
+    assert alive == []
+
+
+def test_a_second_run_py_refuses_to_start_while_the_first_runs(site, tmp_path):
+    process, _, _ = site
+    before = {p.pid for p in family(process.pid)}
+    second = start_run(tmp_path, "--port", str(run.free_port()))
+    output, _ = second.communicate(timeout=30)
+    assert second.returncode == 1
+    assert "already running" in output
+    assert "open http" not in output  # no new link
+    assert process.poll() is None
+    assert {p.pid for p in family(process.pid)} == before
 
 
 @pytest.mark.parametrize(

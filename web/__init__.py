@@ -16,6 +16,7 @@ from config import ROOT
 
 from . import (
     api,
+    capacity,
     class_exercises,
     classroom_views,
     exercises,
@@ -66,6 +67,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # A plain Flask setting that a task reads inside the worker (lesson 2).
         SITE_NAME="Celery Lab",
     )
+    # Per-socket and per-client limits (config.limits), tests shrink them through the env.
+    app.config.from_mapping(config.limits())
     if test_config:
         app.config.update(test_config)
 
@@ -77,6 +80,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     sock.init_app(app)
     guard.init_app(app)
     headers.init_app(app)
+    capacity.init_app(app)  # after the Origin check: sockets and held calls per process
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(ws.bp)

@@ -33,7 +33,11 @@ def run(name: str):
     try:
         outcome = run_experiment(experiment, _json_body())
     except ExperimentError as exc:
-        return jsonify(exc.as_dict()), 400
+        response = jsonify(exc.as_dict())
+        response.status_code = exc.status
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     return jsonify(outcome)
 
 

@@ -152,17 +152,33 @@ def set_lesson(db: redis.Redis, code: str, slug: str | None) -> dict:
 
 
 # -- members ---------------------------------------------------------------------------------
+NO_SUCH_CLASS = "There is no open class with that code. Check the code on the projector."
+
+
 def join(
-    db: redis.Redis, code: str, learner: str, nickname: str, rejoin_key: object = None
+    db: redis.Redis,
+    code: str,
+    learner: str,
+    nickname: str,
+    rejoin_key: object = None,
+    max_members: int = 0,
 ) -> dict:
     """Add the learner under ``nickname``; joining again (or renaming) is fine.
 
     A nickname held by another learner id is theirs, unless ``rejoin_key`` is the key its
     holder was given on joining: then this is that learner back (cookie lost, another browser),
     and the answer's ``learner`` is the id to carry on as. Every join hands out a fresh key.
+    A code that names no class and one that names a closed class get the same answer, so that
+    trying codes tells nobody which ones exist.
     """
-    require(db, code, open_only=True)
+    info = get(db, code)
+    if info is None or info["status"] != "open":
+        raise ClassroomError(NO_SUCH_CLASS, "no_such_class", 404)
     nickname = clean_nickname(nickname)
+    if max_members and info["members"] >= max_members and member(db, code, learner) is None:
+        raise ClassroomError(
+            f"This class is full ({max_members} learners); ask your instructor.", "class_full", 409
+        )
     nicknames = keys.classroom(code, "nicknames")
     folded = nickname.casefold()
     # HSETNX makes "is the nickname free?" and "take it" one step, even across web processes.
@@ -250,6 +266,21 @@ def leave(db: redis.Redis, learner: str) -> None:
     pipe.hdel(keys.classroom(code, "members"), learner)
     pipe.delete(keys.learner_class(learner))
     pipe.execute()
+
+
+def remove(db: redis.Redis, code: str, nickname: str) -> str:
+    """The instructor takes ``nickname`` out of class ``code``; return the learner id."""
+    folded = clean_nickname(nickname).casefold()
+    learner = db.hget(keys.classroom(code, "nicknames"), folded)
+    if not learner or db.get(keys.learner_class(learner)) != code:
+        raise ClassroomError(f"Nobody in this class is called {nickname!r}.", "no_member", 404)
+    leave(db, learner)
+    return learner
+
+
+def in_class(db: redis.Redis, code: str, learner: str) -> bool:
+    """Whether ``learner`` is a member of class ``code`` now (a cookie may say so after leaving)."""
+    return bool(db.hexists(keys.classroom(code, "members"), learner))
 
 
 def class_of(db: redis.Redis, learner: str) -> dict | None:

@@ -68,6 +68,16 @@ def state(code: str):
     return jsonify(snapshot(classroom.find(get_redis(), code)["code"]))
 
 
+@bp.post("/<code>/members/remove")
+@instructor.instructor_required
+def remove_member(code: str):
+    info = classroom.find(get_redis(), code)
+    nickname = _body().get("nickname")
+    classroom.remove(get_redis(), info["code"], nickname)
+    get_projector().notify(info["code"], "members")
+    return jsonify({"ok": True, "removed": nickname})
+
+
 @bp.post("/<code>/close")
 @instructor.instructor_required
 def close_class(code: str):
@@ -135,7 +145,7 @@ def burst(code: str):
     info = classroom.find(get_redis(), code, open_only=True)
     count, seconds = worker_controls.clean_burst(_body())
     worker_controls.check_broker(get_redis())
-    lab = Lab(experiment=BURST, learner=current_learner(), classroom=info["code"])
+    lab = Lab(experiment=BURST, learner=current_learner(), classroom=info["code"], limits=False)
     for _ in range(count):
         lab.send(slow_task, args=(seconds,))
     return _control(

@@ -7,9 +7,11 @@ Their answers reach the class's tallies through the quiz's ``answer_recorded`` s
 from __future__ import annotations
 
 import logging
+import time
 
 from flask import (
     Blueprint,
+    current_app,
     has_app_context,
     jsonify,
     render_template,
@@ -19,7 +21,8 @@ from flask import (
 )
 from redis.exceptions import RedisError
 
-from . import classroom, signals
+from . import classroom, keys, signals
+from .admission import client_address
 from .classroom import ClassroomError
 from .learners import current_learner
 from .lessons import get_library
@@ -33,7 +36,33 @@ bp = Blueprint("class_learners", __name__)
 
 def _join(code_raw: object, nickname_raw: object, rejoin_raw: object = None) -> dict:
     code = classroom.clean_code(code_raw)
-    joined = classroom.join(get_redis(), code, current_learner(), nickname_raw, rejoin_raw)
+    db = get_redis()
+    failures = keys.failed_joins(client_address(), int(time.time() // 60))
+    limit = current_app.config["MAX_FAILED_JOINS_PER_MINUTE"]
+    if limit and int(db.get(failures) or 0) >= limit:
+        raise ClassroomError(
+            "Too many codes that were not a class: wait a minute, then check the code on the "
+            "projector.",
+            "rate_limited",
+            429,
+        )
+    try:
+        joined = classroom.join(
+            db,
+            code,
+            current_learner(),
+            nickname_raw,
+            rejoin_raw,
+            current_app.config["MAX_CLASS_MEMBERS"],
+        )
+    except ClassroomError as exc:
+        if exc.code == "no_such_class":
+            # Only wrong codes count: a class of 300 behind one address joins freely.
+            pipe = db.pipeline()
+            pipe.incr(failures)
+            pipe.expire(failures, 120)
+            pipe.execute()
+        raise
     # A rejoin key proved this is a learner who lost their cookie: carry on as them.
     session["learner"] = joined["learner"]
     session["classroom"] = code
@@ -108,7 +137,11 @@ def me():
 
 @bp.errorhandler(ClassroomError)
 def known_error(exc: ClassroomError):
-    return jsonify(exc.as_dict()), exc.status
+    response = jsonify(exc.as_dict())
+    response.status_code = exc.status
+    if exc.status == 429:
+        response.headers["Retry-After"] = "60"
+    return response
 
 
 @bp.errorhandler(RedisError)

@@ -26,18 +26,18 @@ from flask import (
     url_for,
 )
 from redis.exceptions import RedisError
-from simple_websocket import ConnectionClosed
 from werkzeug.exceptions import HTTPException
 
 from . import classroom, classroom_api, classroom_learners, instructor, protocol
 from .classroom import ClassroomError
 from .lessons import get_library
+from .outbox import Connection
 from .projection import join_url, on_notice, questions, snapshot
 from .projector import get_projector
 from .projector import init_app as init_projector
 from .sock import sock
 from .store import get_redis
-from .stream import Connection, get_hub
+from .stream import get_hub
 
 log = logging.getLogger(__name__)
 
@@ -159,34 +159,34 @@ def projector_socket(ws, code):
     info = classroom.find(get_redis(), code)
     get_hub().start(wait=current_app.config["STREAM_READY_TIMEOUT"])
     projector = get_projector()
-    conn = Connection(ws, info["code"])
+    conn = Connection.from_config(ws, info["code"], current_app.config)
     limit = current_app.config["WS_MAX_MESSAGE_BYTES"]
+
+    def on_message(raw) -> None:
+        try:
+            action = json.loads(raw)["action"] if len(raw) <= limit else None
+        except (ValueError, KeyError, TypeError, RecursionError):
+            # RecursionError: json.loads on deep nesting. Uncaught, it reached Flask's error
+            # handler, which wrote an HTTP 400 into the open websocket.
+            action = None
+        if action == "ping":
+            conn.send({"type": "pong"})
+        elif action == "snapshot":
+            conn.send({"type": "hello", **snapshot(info["code"])})
+        else:
+            conn.send(
+                protocol.error(
+                    "unknown_action",
+                    'The projector socket takes {"action": "ping"} or {"action": "snapshot"}.',
+                )
+            )
+
     try:
         # The snapshot first, so it is the socket's first message; the counters that the
         # sampler pushes every half second cover anything that changed in between.
         conn.send({"type": "hello", **snapshot(info["code"])})
         projector.attach(info["code"], conn)
-        while True:
-            raw = ws.receive()
-            if raw is None:
-                continue
-            try:
-                action = json.loads(raw)["action"] if len(raw) <= limit else None
-            except (ValueError, KeyError, TypeError):
-                action = None
-            if action == "ping":
-                conn.send({"type": "pong"})
-            elif action == "snapshot":
-                conn.send({"type": "hello", **snapshot(info["code"])})
-            else:
-                conn.send(
-                    protocol.error(
-                        "unknown_action",
-                        'The projector socket takes {"action": "ping"} or {"action": "snapshot"}.',
-                    )
-                )
-    except ConnectionClosed:
-        pass
+        conn.serve(on_message)
     finally:
         projector.detach(info["code"], conn)
 

@@ -57,6 +57,16 @@ code. Each class key lasts 30 days from the class's latest write.
 
 The playground's own keys (``celerylab:playground:…``) are listed in playground/store.py.
 
+Admission (web/admission.py): what one client has in the lab.
+
+| key                                   | type   | holds                                | expiry |
+|---------------------------------------|--------|--------------------------------------|--------|
+| celerylab:outstanding:learner:<id>    | zset   | task id -> when it can no longer run | hold   |
+| celerylab:outstanding:address:<addr>  | zset   | the same, per client address         | hold   |
+| celerylab:held:learner:<id>           | string | direct calls holding a request now   | 120 s  |
+| celerylab:held:address:<addr>         | string | the same, per client address         | 120 s  |
+| celerylab:joins:failed:<addr>:<min>   | string | failed join attempts that minute     | 120 s  |
+
 Celery's own keys (the queue ``celery_lab``, ``celery-task-meta-<id>``, ``unacked*``) belong
 to Celery and are not listed here.
 """
@@ -120,3 +130,16 @@ def learner_exercises(learner: str) -> str:
 
 def learner_workspace(learner: str) -> str:
     return f"{PREFIX}learner:{learner}:workspace"
+
+
+def outstanding(kind: str, who: str) -> str:
+    """Tasks of a learner or an address (``kind``) not yet finished (web/admission.py)."""
+    return f"{PREFIX}outstanding:{kind}:{who}"
+
+
+def held_calls(kind: str, who: str) -> str:
+    return f"{PREFIX}held:{kind}:{who}"
+
+
+def failed_joins(address: str, minute: int) -> str:
+    return f"{PREFIX}joins:failed:{address}:{minute}"

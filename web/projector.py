@@ -51,7 +51,8 @@ from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
 from . import class_tasks, keys, protocol, workers
-from .stream import Connection, EventHub
+from .outbox import Connection
+from .stream import EventHub
 
 log = logging.getLogger(__name__)
 

@@ -21,35 +21,13 @@ from celery.events.receiver import EventReceiver
 from flask import Flask, current_app
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
-from simple_websocket import ConnectionClosed
 
-from . import keys, protocol
+from . import admission, keys, protocol
+from .outbox import Connection
 
 log = logging.getLogger(__name__)
 
 PROBE_EVENT = "celerylab-probe"
-
-
-class Connection:
-    """One open websocket; ``send`` may be called from the receiver thread and its own."""
-
-    def __init__(self, ws, learner: str):
-        self.ws = ws
-        self.learner = learner
-        self._lock = threading.Lock()
-        self.closed = False
-
-    def send(self, message: dict) -> bool:
-        if self.closed:
-            return False
-        data = protocol.dumps(message)
-        with self._lock:
-            try:
-                self.ws.send(data)
-                return True
-            except (ConnectionClosed, OSError):
-                self.closed = True
-                return False
 
 
 class _Receiver(EventReceiver):
@@ -222,7 +200,12 @@ class EventHub:
             elif protocol.state_for(event.get("type", "")) and event.get("uuid"):
                 route = self._route_for(event["uuid"])
                 if route is not None:
-                    self._deliver(route["learner"], protocol.task_message(event, route))
+                    message = protocol.task_message(event, route)
+                    self._deliver(route["learner"], message)
+                    if message["state"] in admission.FINAL_STATES:
+                        admission.release(
+                            event["uuid"], route["learner"], route.get("address"), self.redis
+                        )
             for listener in self._listeners:
                 listener(event, route)
         except Exception:

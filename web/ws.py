@@ -10,14 +10,14 @@ import logging
 from flask import Blueprint, current_app
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
-from simple_websocket import ConnectionClosed
 
 from . import protocol, tasks_view
 from .experiments import EXPERIMENTS, ExperimentError, run_experiment
 from .guard import over_rate_limit
 from .learners import current_learner
+from .outbox import Connection
 from .sock import sock
-from .stream import Connection, get_hub
+from .stream import get_hub
 
 log = logging.getLogger(__name__)
 
@@ -73,34 +73,33 @@ def socket(ws):
     learner = current_learner()
     hub = get_hub()
     hub.start(wait=current_app.config["STREAM_READY_TIMEOUT"])
-    conn = Connection(ws, learner)
+    conn = Connection.from_config(ws, learner, current_app.config)
     hub.connect(conn)
     limit = current_app.config["WS_MAX_MESSAGE_BYTES"]
+
+    def on_message(raw) -> None:
+        message = None
+        try:
+            message = protocol.parse_action(raw, limit)
+            reply = handle(message, learner)
+        except protocol.ProtocolError as exc:
+            reply = protocol.error(exc.code, str(exc))
+        except RecursionError:
+            # json.loads gives up on deep nesting with RecursionError, not ValueError.
+            reply = protocol.error("bad_json", "That message is nested too deeply to read.")
+        except (RedisError, OperationalError) as exc:
+            # Redis is restarting: say so and keep the socket; the page can try again.
+            log.warning("websocket action failed, Redis unavailable: %s", exc)
+            reply = protocol.error(
+                "broker_unavailable", "The site cannot reach Redis right now; try again."
+            )
+            if isinstance(message.get("ref"), str):
+                reply["ref"] = message["ref"][:64]
+        conn.send(reply)
+
     try:
         conn.send({"type": "hello", "stream_ready": hub.ready.is_set()})
-        while True:
-            raw = ws.receive()
-            if raw is None:
-                continue
-            message = None
-            try:
-                message = protocol.parse_action(raw, limit)
-                reply = handle(message, learner)
-            except protocol.ProtocolError as exc:
-                reply = protocol.error(exc.code, str(exc))
-            except RecursionError:
-                # json.loads gives up on deep nesting with RecursionError, not ValueError.
-                reply = protocol.error("bad_json", "That message is nested too deeply to read.")
-            except (RedisError, OperationalError) as exc:
-                # Redis is restarting: say so and keep the socket; the page can try again.
-                log.warning("websocket action failed, Redis unavailable: %s", exc)
-                reply = protocol.error(
-                    "broker_unavailable", "The site cannot reach Redis right now; try again."
-                )
-                if isinstance(message.get("ref"), str):
-                    reply["ref"] = message["ref"][:64]
-            conn.send(reply)
-    except ConnectionClosed:
-        pass
+        # This thread writes the socket's output and runs its messages (web/outbox.py).
+        conn.serve(on_message)
     finally:
         hub.disconnect(conn)

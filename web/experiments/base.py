@@ -16,23 +16,37 @@ from typing import Any
 from celery import uuid
 from flask import current_app
 
+from .. import admission
 from ..classroom import from_session as classroom_in_session
+from ..classroom import in_class
 from ..learners import current_learner
+from ..store import get_redis
 from ..stream import get_hub
 
 
 class ExperimentError(ValueError):
     """Bad input for an experiment; the message is written for the learner."""
 
-    def __init__(self, message: str, field: str | None = None, code: str = "invalid_params"):
+    def __init__(
+        self,
+        message: str,
+        field: str | None = None,
+        code: str = "invalid_params",
+        status: int = 400,
+        retry_after: int | None = None,
+    ):
         super().__init__(message)
         self.field = field
         self.code = code
+        self.status = status
+        self.retry_after = retry_after  # seconds, for a refusal that will pass (Retry-After)
 
     def as_dict(self) -> dict:
         body = {"error": self.code, "message": str(self)}
         if self.field:
             body["field"] = self.field
+        if self.retry_after is not None:
+            body["retry_after"] = self.retry_after
         return body
 
 
@@ -112,6 +126,8 @@ class Experiment:
     # "task": answers with a task id, then events stream in. "direct": answers with a result.
     mode: str = "task"
     help: str = ""
+    # A direct call that holds the request for seconds (lesson 5): counted per client.
+    holds: bool = False
 
     def clean(self, body: Any) -> dict:
         if body is None:
@@ -144,12 +160,17 @@ class Lab:
     learner: str
     classroom: str | None = None
     sent: list = field(default_factory=list)
+    # Count the tasks against the learner's and the address's bounds (the instructor's burst
+    # does not); the queue's own bound applies to every task.
+    limits: bool = True
 
     def send(self, task, args=(), kwargs=None, **options) -> str:
         """Send ``task`` like ``apply_async`` does, routed back to this learner's sockets."""
         hub = get_hub()
         hub.start(wait=current_app.config["STREAM_READY_TIMEOUT"])
         task_id = options.pop("task_id", None) or uuid()
+        address = admission.client_address()
+        self._admit(task_id, address, options.get("countdown") or 0)
         hub.remember_route(
             task_id,
             {
@@ -157,6 +178,7 @@ class Lab:
                 "classroom": self.classroom,
                 "experiment": self.experiment.name,
                 "task_name": task.name,
+                "address": address,
             },
         )
         queued = False
@@ -167,18 +189,45 @@ class Lab:
             if not queued:
                 # The send raised (an EncodeError in lesson 7, a broker outage): no route left.
                 hub.forget_route(task_id, self.learner)
+                admission.release(task_id, self.learner, address)
         self.sent.append(task_id)
         return task_id
+
+    def _admit(self, task_id: str, address: str, countdown: float) -> None:
+        config = current_app.config
+        # Longest it could still be waiting or running: countdown, the time limit, a margin.
+        hold = countdown + config["CELERY"].get("task_time_limit", 60) + 30
+        try:
+            admission.admit(task_id, self.learner, address, hold, per_client=self.limits)
+        except admission.Refused as exc:
+            raise ExperimentError(
+                str(exc), code=exc.code, status=exc.status, retry_after=exc.retry_after
+            ) from None
 
 
 def run_experiment(experiment: Experiment, body: Any, classroom: str | None = None) -> dict:
     """Validate ``body``, run the experiment for the current learner, and describe the outcome."""
     params = experiment.clean(body)
     # A learner in a class: their tasks also show on the class's projector.
-    classroom = classroom or classroom_in_session()
-    lab = Lab(experiment=experiment, learner=current_learner(), classroom=classroom)
+    learner = current_learner()
+    if classroom is None:
+        classroom = classroom_in_session()
+        # The cookie remembers a class even after the learner left it (or was removed, or
+        # replays an old cookie): only a member's tasks reach the class's projector.
+        if classroom is not None and not in_class(get_redis(), classroom, learner):
+            classroom = None
+    lab = Lab(experiment=experiment, learner=learner, classroom=classroom)
     started = time.perf_counter()
-    outcome = experiment.run(params, lab)
+    if experiment.holds:
+        try:
+            with admission.held_call(lab.learner, admission.client_address()):
+                outcome = experiment.run(params, lab)
+        except admission.Refused as exc:
+            raise ExperimentError(
+                str(exc), code=exc.code, status=exc.status, retry_after=exc.retry_after
+            ) from None
+    else:
+        outcome = experiment.run(params, lab)
     outcome.setdefault("mode", experiment.mode)
     outcome["experiment"] = experiment.name
     outcome["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 2)

@@ -157,6 +157,7 @@ EXPERIMENTS = (
         call_directly,
         params=(WAIT_SECONDS,),
         mode="direct",
+        holds=True,
         help="Call directly: the web process runs it and the page waits.",
     ),
     Experiment(
@@ -172,6 +173,7 @@ EXPERIMENTS = (
         delay_then_get,
         params=(WAIT_SECONDS,),
         mode="direct",
+        holds=True,
         help="Send it to the worker, then wait for the result inside the request.",
     ),
     Experiment(

@@ -97,8 +97,21 @@
     $("pj-members-count").textContent = String(names.length);
     $("pj-members-label").textContent = names.length === 1 ? "learner joined" : "learners joined";
     $("pj-overlay-count").textContent = `${names.length} joined so far.`;
-    $("pj-names").replaceChildren(...names.map((n) => el("li", {}, n)));
+    $("pj-names").replaceChildren(...names.map((n) => {
+      const item = el("li", {}, n);
+      // The instructor can take someone out of the class (a made-up or unwelcome nickname).
+      const remove = el("button", {type: "button", class: "pj-remove", "aria-label": `Remove ${n}`,
+                                   "data-nickname": n}, "×");
+      item.append(" ", remove);
+      return item;
+    }));
   }
+  $("pj-names").addEventListener("click", (e) => {
+    const button = e.target.closest(".pj-remove");
+    if (!button) return;
+    const nickname = button.dataset.nickname;
+    control(button, "members/remove", {nickname}, () => `${nickname} is no longer in the class.`);
+  });
 
   function showClass(info) {
     const moved = state.lesson !== info.lesson;
