@@ -427,9 +427,7 @@ def main(argv: list[str] | None = None) -> int:
             supervisor.start("worker", worker_cmd, env)
             playground = PlaygroundSettings.from_env()
             if playground.enabled:
-                restartable["playground worker"] = playground_worker_command(
-                    playground.concurrency
-                )
+                restartable["playground worker"] = playground_worker_command(playground.concurrency)
                 supervisor.start("playground worker", restartable["playground worker"], env)
         print(f"\nCelery Lab uses Redis at {redact(url)}", flush=True)
         if not args.worker_only:
@@ -459,8 +457,8 @@ def main(argv: list[str] | None = None) -> int:
                         supervisor.restart(dead, env, restartable[dead.name])
                     continue
                 print(
-                    f"\nCelery Lab: the {dead.name} keeps crashing ({backoff.limit + 1} times within "
-                    f"{backoff.window:g} s); giving up.",
+                    f"\nCelery Lab: the {dead.name} keeps crashing ({backoff.limit + 1} times "
+                    f"within {backoff.window:g} s); giving up.",
                     file=sys.stderr,
                     flush=True,
                 )
