@@ -56,8 +56,8 @@ def proxied(stack):
 @pytest.mark.browser
 def test_a_learners_task_streams_back_through_the_proxy(page: Page, proxied):
     open_lesson(page, proxied.base_url, "what-is-a-task")  # the websocket is live through nginx
-    commit(page, "lesson1-direct-call", "b")
-    commit(page, "lesson1-delay-pid", "b")
+    commit(page, "lesson1-direct-call", "a")
+    commit(page, "lesson1-no-worker", "c")
     delay = experiment(page, "lesson1.delay")
     delay.get_by_role("button").click()
     card = page.locator(".task").first
