@@ -27,7 +27,9 @@ STARTS_WRONG = {
     "05-return-before-task": "ran inside the view's own process",
     "06-circular-import": "import each other in a circle",
     "07-json-arguments": "JSON serializer refused an argument",
-    "10-soft-time-limit": "The task ran all 3 s: the threads pool does not enforce soft time limits",
+    "10-soft-time-limit": (
+        "The task ran all 3 s: the threads pool does not enforce soft time limits"
+    ),
 }
 
 

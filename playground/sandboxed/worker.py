@@ -40,6 +40,8 @@ def argv_for(app) -> list[str]:
     Celery keeps the keys a program set itself in ``app.conf.changes``; Celery's own default
     (prefork) is not a choice the learner made, so it does not count.
     """
+    app.conf.worker_pool  # noqa: B018 -- reading a key loads the app's pending configuration
+    # Before that load, ``changes`` answers from the whole configuration, defaults included.
     chosen = app.conf.changes.get("worker_pool")
     if chosen is None:
         return list(ARGV)
