@@ -299,6 +299,55 @@ def judge_json(inputs: dict, run: dict) -> Verdict:
     )
 
 
+def pool_of(run: dict) -> str:
+    """The pool the worker's banner names (``concurrency: 2 (prefork)``), or ''."""
+    for line in (run.get("banner") or "").splitlines():
+        if "concurrency:" in line and "(" in line:
+            name = line.rsplit("(", 1)[-1].strip(" )")
+            return {"thread": "threads"}.get(name, name)  # the banner says "thread"
+    return ""
+
+
+def judge_soft_limit(inputs: dict, run: dict) -> Verdict:
+    job, pool = inputs["job"], pool_of(run) or "this"
+    tasks = tasks_named(run, "crunch")
+    # The worker's own log line, written by the pool when it signalled the task.
+    fired = any(
+        "Soft time limit (1s) exceeded for" in line and "crunch" in line
+        for line in run.get("output", {}).get("worker") or []
+    )
+    last = tasks[-1] if tasks else {}
+    if fired and last.get("state") == "failed" and "SoftTimeLimitExceeded" in failure(last):
+        return Verdict(
+            True,
+            f"The {pool} pool interrupted crunch after 1 s with SoftTimeLimitExceeded; the "
+            "task did not catch it, so it failed (catch it to clean up and return).",
+        )
+    failed = common_failure(run, "crunch")
+    if failed:
+        return failed
+    got = result_of(run, "crunch")
+    if "ran to the end" in got:
+        return Verdict(
+            False,
+            f"The task ran all 3 s: the {pool} pool does not enforce soft time limits "
+            f"(crunch returned {got}).",
+        )
+    if f"cut short: {job}" not in got:
+        return Verdict(False, f"crunch returned {got}, not the cut-short answer for job {job!r}.")
+    if not fired:
+        return Verdict(
+            False,
+            f"crunch returned {got}, but the worker never logged that its soft time limit "
+            "was exceeded: no limit fired.",
+        )
+    return Verdict(
+        True,
+        f"The {pool} pool signalled crunch after 1 s: SoftTimeLimitExceeded was raised inside "
+        f"the task, which cleaned up and returned {got}.",
+    )
+
+
 CHECKS: dict[str, Check] = {
     "add_on_worker": Check(
         lambda rng: {"x": rng.randint(100, 999), "y": rng.randint(100, 999)}, judge_add
@@ -333,6 +382,9 @@ CHECKS: dict[str, Check] = {
             "days": rng.randint(10, 900),
         },
         judge_json,
+    ),
+    "soft_time_limit_fires": Check(
+        lambda rng: {"job": f"job-{rng.randint(10000, 99999)}"}, judge_soft_limit
     ),
 }
 

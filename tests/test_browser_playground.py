@@ -27,6 +27,7 @@ SLUGS = {
     5: "delay-vs-direct-call",
     6: "tasks-in-their-own-modules",
     7: "serialization-and-its-limits",
+    10: "when-things-go-wrong",
 }
 RUN_TIMEOUT = 40_000  # ms: a real worker in a sandbox on a busy 2-core machine
 

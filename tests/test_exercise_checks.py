@@ -161,6 +161,51 @@ def test_json_arguments_must_arrive_whole():
     assert not verdict.passed and "JSON serializer refused" in verdict.message
 
 
+def pool_banner(pool: str) -> str:
+    return BANNER.format(name="crunch") + f"- ** ---------- .> concurrency: 2 ({pool})\n"
+
+
+SOFT_LIMIT_LOG = (
+    "[2026-12-01 21:00:01,000: ERROR/MainProcess] Soft time limit (1s) exceeded for "
+    "tasks.crunch[t1]"
+)
+
+
+@pytest.mark.parametrize(
+    ("result", "pool", "log", "passed", "says"),
+    [
+        ("'cut short: job-123'", "prefork", [SOFT_LIMIT_LOG], True, "The prefork pool signalled"),
+        (
+            "'ran to the end: job-123'",
+            "thread",
+            [],
+            False,
+            "The task ran all 3 s: the threads pool does not enforce soft time limits",
+        ),
+        # Another run's job, or the marker returned with no limit fired: not this run's outcome.
+        ("'cut short: job-999'", "prefork", [SOFT_LIMIT_LOG], False, "not the cut-short answer"),
+        ("'cut short: job-123'", "thread", [], False, "never logged that its soft time limit"),
+    ],
+)
+def test_the_soft_limit_must_fire_inside_the_worker(result, pool, log, passed, says):
+    summary = run("crunch", task("crunch", "succeeded", result), banner=pool_banner(pool))
+    summary["output"]["worker"] = log
+    verdict = judge("soft_time_limit_fires", {"job": "job-123"}, summary)
+    assert verdict.passed is passed and says in verdict.message, verdict
+
+
+def test_an_uncaught_soft_limit_that_fired_still_shows_it():
+    failed = task("crunch", "failed", exception="SoftTimeLimitExceeded()")
+    summary = run("crunch", failed, banner=pool_banner("prefork"))
+    summary["output"]["worker"] = [SOFT_LIMIT_LOG]
+    verdict = judge("soft_time_limit_fires", {"job": "job-123"}, summary)
+    assert verdict.passed and "did not catch it" in verdict.message
+    # Raised by the task itself, with no limit fired: a failure like any other.
+    summary["output"]["worker"] = []
+    verdict = judge("soft_time_limit_fires", {"job": "job-123"}, summary)
+    assert not verdict.passed and "failed there" in verdict.message
+
+
 def test_a_run_stopped_at_a_limit_says_so():
     summary = run("add", reason="wall_clock", message="The run took longer than 8 s.")
     verdict = judge("add_on_worker", ADD, summary)

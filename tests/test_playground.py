@@ -140,3 +140,37 @@ def test_without_warm_sandboxes_nothing_at_all_is_left_between_runs():
         poll(lambda: not sandbox_processes(uid_base=62010), 10, message="no sandbox process at all")
     finally:
         stop_stack(stack)
+
+
+POOL_APP = 'from celery import Celery\n\ncelery = Celery("lab", include=["tasks"])\n'
+ADD_TASK = "from celery import shared_task\n\n\n@shared_task\ndef add(x, y):\n    return x + y\n"
+
+
+@pytest.mark.parametrize(
+    ("setting", "banner"),
+    [
+        ("", "concurrency: 2 (thread)"),  # no choice made: the playground's threads
+        ('celery.conf.worker_pool = "prefork"\n', "concurrency: 2 (prefork)"),
+        ('celery.conf.worker_pool = "solo"\n', "(solo)"),
+    ],
+)
+def test_a_learners_app_chooses_its_pool_and_prefork_runs_in_the_sandbox(coder, setting, banner):
+    files = {"celery_app.py": POOL_APP + setting, "tasks.py": ADD_TASK}
+    summary = coder.finished("print('sent', add.delay(2, 3).id)", files=files)
+    assert summary["state"] == "finished", summary
+    assert banner in summary["banner"], summary["banner"]
+    (task,) = summary["tasks"]
+    assert task["state"] == "succeeded" and task["result"] == "5", task
+
+
+def test_a_pool_the_playground_cannot_run_is_refused_with_a_reason(coder):
+    files = {
+        "celery_app.py": POOL_APP + 'celery.conf.worker_pool = "gevent"\n',
+        "tasks.py": ADD_TASK,
+    }
+    summary = coder.finished("print('sent', add.delay(2, 3).id)", files=files)
+    assert summary["state"] == "finished", summary
+    said = "\n".join([summary["banner"] or "", *summary["output"]["worker"]])
+    assert "Your app sets worker_pool = 'gevent'" in said and "using threads instead" in said
+    assert "concurrency: 2 (thread)" in summary["banner"]
+    assert summary["tasks"][0]["result"] == "5"
