@@ -66,7 +66,9 @@
   // lesson, list every heading that is now visible (h2, with its h3s beneath).
   function rebuildToc() {
     const headings = [...document.querySelectorAll("article.lesson h2[id], article.lesson h3[id]")]
-      .filter((h) => h.getClientRects().length > 0 && !h.closest(".quiz-question"));
+      // Not the headings inside a question card or the Your turn panel (its file names).
+      .filter((h) => h.getClientRects().length > 0 && !h.closest(".quiz-question") &&
+        !(h.tagName === "H3" && h.closest(".your-turn")));
     for (const list of document.querySelectorAll(".toc-list")) {
       list.replaceChildren();
       let parent = null;
