@@ -113,12 +113,16 @@ def measure(
         for count in args.learners:
             idle(stack, base_urls)
             print(f"bench: classroom of {count}…", flush=True)
-            with Sampler(pids) as sampler:
-                sims, connect_s = classroom.simulate(
-                    base_urls, observer, count, args.duration, args.interval, buttons
-                )
+            # The class runs in a process of its own (the load generator): its CPU is its own.
+            with classroom.Generator(
+                base_urls, count, args.duration, args.interval, buttons
+            ) as generator:
+                with Sampler({**pids, "clients": [generator.pid]}) as sampler:
+                    sims, connect_s = generator.result()
             row = classroom.analyse(sims, observer)
             row.update(
+                worker_concurrency=args.concurrency,
+                webs=len(base_urls),
                 duration_s=args.duration,
                 interval_s=args.interval,
                 connect_s=round(connect_s, 2),
@@ -169,7 +173,6 @@ def main(argv: list[str] | None = None) -> int:
             "web": [web.popen.pid for web, _ in webs],
             "worker": [worker.popen.pid],
             "redis": [stack.redis_process.popen.pid],
-            "clients": [os.getpid()],
         }
         started = time.monotonic()
         results = measure(args, stack, [url for _, url in webs], observer, app, pids)

@@ -361,6 +361,8 @@
       const params = paramsOf(form);
       body = panel.dataset.mode === "direct" ? await postExperiment(name, params)
         : await pressOverSocket(name, params);
+      // The runner's reply, whichever transport carried it, success or error (web/runner.py).
+      panel.dispatchEvent(new CustomEvent("celerylab:reply", {detail: body, bubbles: true}));
       if (body.type === "error") throw new Error(body.message || "The site refused that.");
     } catch (err) {
       ticking = false;
