@@ -49,7 +49,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--iterations", type=int, help="stream latency samples (300; 60)")
     parser.add_argument("--page-requests", type=int, help="requests per lesson page (200; 30)")
-    parser.add_argument("--concurrency", type=int, default=64, help="worker threads (64)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        help="worker threads (default: 64, or more for a bigger class: 1.25 × its learners, "
+        "so that every slow task of a class pressing at once starts at once)",
+    )
     parser.add_argument("--web-threads", type=int, default=512, help="gunicorn threads (512)")
     parser.add_argument(
         "--webs",
@@ -69,6 +74,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     except ValueError:
         parser.error(f"--learners must be whole numbers separated by commas, not {args.learners!r}")
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    if args.concurrency is None:
+        biggest = max(args.learners, default=0) if "classroom" not in args.skip else 0
+        args.concurrency = max(64, -(-biggest * 5 // 4))
     return args
 
 
@@ -149,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     stack = Stack()
     meta = {
-        "command": "python -m bench" + (" --quick" if args.quick else ""),
+        "command": " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)]),
         "mode": "quick" if args.quick else "full",
         "started": dt.datetime.now().isoformat(timespec="seconds"),
         "cpus": os.cpu_count(),

@@ -1,7 +1,7 @@
 """A classroom: N simulated learners on their own websockets, pressing buttons for a while.
 
-Every learner presses the slow task at the same moment (a class told "press it now"), the
-retrying task once in the first second, and a fast task every ``interval`` seconds or so
+Every learner presses the slow task within the same second (a class told "press it now"), the
+retrying task once in the next second, and a fast task every ``interval`` seconds or so
 (jittered) until ``duration`` is up; then they wait for their tasks to finish. A bare event
 observer in this process sees every event the worker and web send, which is what "expected"
 means: each learner should get exactly the events of its own tasks, and nothing else.
@@ -27,7 +27,7 @@ FAST = ("lesson1.delay", {"x": 2, "y": 3})
 SLOW = ("lesson5.delay", {"seconds": 2})
 RETRY = ("lesson3.retry", {"failures": 1})
 FINAL = {"succeeded", "failed", "rejected", "revoked"}
-BURST = 2.0  # seconds: everyone's slow click and retry click fall in the first second
+BURST = 2.0  # seconds: everyone's slow click (first second) and retry click (second)
 QUIET = 1.0  # seconds without a message after a learner's last task ended
 
 
@@ -87,7 +87,9 @@ class SimLearner:
 
 
 def schedule(rng: random.Random, duration: float, interval: float) -> list[Click]:
-    clicks = [Click("slow", 0.0), Click("retry", rng.uniform(0.2, 1.0))]
+    # The whole class presses the slow task within the same second ("press it now"), the
+    # retrying task in the next, then a fast one now and then.
+    clicks = [Click("slow", rng.uniform(0.0, 1.0)), Click("retry", rng.uniform(1.0, 2.0))]
     at = rng.uniform(0.0, interval)
     while at < duration:
         clicks.append(Click("fast", at))

@@ -157,8 +157,8 @@ def markdown(results: dict) -> str:
             "|---|---:|---:|---:|",
         ]
         for key, label in (
-            ("site", "site: `.delay()` over the websocket → `task-succeeded` on the page"),
-            ("page", "page: the lesson page's POST → `task-succeeded` on its websocket"),
+            ("site", "site: a page's `.delay()` press on its websocket → `task-succeeded` there"),
+            ("page", "the same press as an HTTP POST (curl) → `task-succeeded` on the websocket"),
             ("raw_get", "raw Celery: `add.delay(2, 3).get()`"),
             ("raw_event", "raw Celery: `apply_async` → `task-succeeded` at a bare Receiver"),
         ):
