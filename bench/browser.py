@@ -2,7 +2,8 @@
 
 A lesson page is opened in Debian's Chromium; inside it, one sample is what the page does for
 a ``.delay()`` press (site/static/js/lab.js): a ``run`` action with a ``ref`` on the page's
-websocket to ``/ws``, until that task's ``task-succeeded`` frame arrives on it, timed with
+own websocket (lab.js's, through ``window.CeleryLab.sendWs``; lab.js draws its cards as
+usual), until that task's ``task-succeeded`` frame arrives on it, timed with
 ``performance.now()`` in the page. Between samples, this process times ``add.delay(2, 3)
 .get()`` (``raw_get``) and, in the same page, a websocket ping round trip (the browser's own
 floor), the reply to the press alone (``sent``, with its task id), and the same press as an
@@ -22,12 +23,14 @@ PAGES = 8
 
 _SETUP = """
 async () => {
-  const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-  const ws = new WebSocket(scheme + location.host + "/ws");
+  // The page's own socket (site/static/js/lab.js), not a second one: lab.js hands every
+  // message it receives to the document as a celerylab:message event.
+  const live = () => document.getElementById("conn")?.dataset.ok === "yes";
+  while (!live()) await new Promise((ok) => setTimeout(ok, 20));
+  const ws = {send: (text) => window.CeleryLab.sendWs(JSON.parse(text))};
   window.__bench = {ws, waiting: new Map(), done: new Set(), replies: new Map(), n: 0};
-  await new Promise((ok) => ws.addEventListener("open", ok, {once: true}));
-  ws.addEventListener("message", (e) => {
-    const m = JSON.parse(e.data);
+  document.addEventListener("celerylab:message", (e) => {
+    const m = e.detail;
     const b = window.__bench;
     if (m.type === "pong" && b.pong) { b.pong(); b.pong = null; }
     if ((m.type === "sent" || m.type === "error") && b.replies.has(m.ref)) {
