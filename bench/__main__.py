@@ -49,7 +49,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--iterations", type=int, help="stream latency samples (300; 60)")
     parser.add_argument("--page-requests", type=int, help="requests per lesson page (200; 30)")
-    parser.add_argument("--concurrency", type=int, default=64, help="worker threads (64)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        help="worker threads (default: 64, or more for a bigger class: 1.25 × its learners, "
+        "so that every slow task of a class pressing at once starts at once)",
+    )
     parser.add_argument("--web-threads", type=int, default=512, help="gunicorn threads (512)")
     parser.add_argument(
         "--webs",
@@ -69,6 +74,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     except ValueError:
         parser.error(f"--learners must be whole numbers separated by commas, not {args.learners!r}")
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    if args.concurrency is None:
+        biggest = max(args.learners, default=0) if "classroom" not in args.skip else 0
+        args.concurrency = max(64, -(-biggest * 5 // 4))
     return args
 
 
@@ -113,12 +121,16 @@ def measure(
         for count in args.learners:
             idle(stack, base_urls)
             print(f"bench: classroom of {count}…", flush=True)
-            with Sampler(pids) as sampler:
-                sims, connect_s = classroom.simulate(
-                    base_urls, observer, count, args.duration, args.interval, buttons
-                )
+            # The class runs in a process of its own (the load generator): its CPU is its own.
+            with classroom.Generator(
+                base_urls, count, args.duration, args.interval, buttons
+            ) as generator:
+                with Sampler({**pids, "clients": [generator.pid]}) as sampler:
+                    sims, connect_s = generator.result()
             row = classroom.analyse(sims, observer)
             row.update(
+                worker_concurrency=args.concurrency,
+                webs=len(base_urls),
                 duration_s=args.duration,
                 interval_s=args.interval,
                 connect_s=round(connect_s, 2),
@@ -145,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     stack = Stack()
     meta = {
-        "command": "python -m bench" + (" --quick" if args.quick else ""),
+        "command": " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)]),
         "mode": "quick" if args.quick else "full",
         "started": dt.datetime.now().isoformat(timespec="seconds"),
         "cpus": os.cpu_count(),
@@ -169,7 +181,6 @@ def main(argv: list[str] | None = None) -> int:
             "web": [web.popen.pid for web, _ in webs],
             "worker": [worker.popen.pid],
             "redis": [stack.redis_process.popen.pid],
-            "clients": [os.getpid()],
         }
         started = time.monotonic()
         results = measure(args, stack, [url for _, url in webs], observer, app, pids)

@@ -1,11 +1,13 @@
 """The learner's path in headless Chromium, interleaved with raw Celery in the same run.
 
 A lesson page is opened in Debian's Chromium; inside it, one sample is what the page does for
-a press (site/static/js/lab.js): ``fetch`` POST ``/api/experiments/lesson1.delay`` and wait for
-that task's ``task-succeeded`` frame on a websocket to ``/ws``, timed with
+a ``.delay()`` press (site/static/js/lab.js): a ``run`` action with a ``ref`` on the page's
+own websocket (lab.js's, through ``window.CeleryLab.sendWs``; lab.js draws its cards as
+usual), until that task's ``task-succeeded`` frame arrives on it, timed with
 ``performance.now()`` in the page. Between samples, this process times ``add.delay(2, 3)
 .get()`` (``raw_get``) and, in the same page, a websocket ping round trip (the browser's own
-floor) and the POST alone.
+floor), the reply to the press alone (``sent``, with its task id), and the same press as an
+HTTP POST (``post``: what curl and the direct calls use, the same runner, web/runner.py).
 """
 
 from __future__ import annotations
@@ -21,14 +23,20 @@ PAGES = 8
 
 _SETUP = """
 async () => {
-  const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-  const ws = new WebSocket(scheme + location.host + "/ws");
-  window.__bench = {ws, waiting: new Map(), done: new Set()};
-  await new Promise((ok) => ws.addEventListener("open", ok, {once: true}));
-  ws.addEventListener("message", (e) => {
-    const m = JSON.parse(e.data);
+  // The page's own socket (site/static/js/lab.js), not a second one: lab.js hands every
+  // message it receives to the document as a celerylab:message event.
+  const live = () => document.getElementById("conn")?.dataset.ok === "yes";
+  while (!live()) await new Promise((ok) => setTimeout(ok, 20));
+  const ws = {send: (text) => window.CeleryLab.sendWs(JSON.parse(text))};
+  window.__bench = {ws, waiting: new Map(), done: new Set(), replies: new Map(), n: 0};
+  document.addEventListener("celerylab:message", (e) => {
+    const m = e.detail;
     const b = window.__bench;
     if (m.type === "pong" && b.pong) { b.pong(); b.pong = null; }
+    if ((m.type === "sent" || m.type === "error") && b.replies.has(m.ref)) {
+      b.replies.get(m.ref)(m);
+      b.replies.delete(m.ref);
+    }
     if (m.type === "task" && m.state === "succeeded") {
       b.done.add(m.task_id);
       const resolve = b.waiting.get(m.task_id);
@@ -41,13 +49,14 @@ async () => {
 _PRESS = """
 async () => {
   const b = window.__bench;
+  const ref = `bench-${++b.n}`;
   const t0 = performance.now();
-  const res = await fetch("/api/experiments/lesson1.delay", {
-    method: "POST", credentials: "same-origin",
-    headers: {"Content-Type": "application/json"}, body: JSON.stringify({x: 2, y: 3})});
-  const posted = performance.now() - t0;
-  const body = await res.json();
-  if (!res.ok) throw new Error(`the site refused the press: ${res.status} ${JSON.stringify(body)}`);
+  const reply = new Promise((ok) => b.replies.set(ref, ok));
+  const press = {action: "run", experiment: "lesson1.delay", params: {x: 2, y: 3}, ref};
+  b.ws.send(JSON.stringify(press));
+  const body = await reply;
+  const answered = performance.now() - t0;
+  if (body.type !== "sent") throw new Error(`the site refused the press: ${JSON.stringify(body)}`);
   const task_id = body.task_id;
   if (!b.done.has(task_id)) {
     await Promise.race([
@@ -56,7 +65,24 @@ async () => {
     ]);
   }
   b.waiting.delete(task_id);
-  return [performance.now() - t0, posted];
+  return [performance.now() - t0, answered];
+}
+"""
+
+_POST = """
+async () => {
+  const b = window.__bench;
+  const t0 = performance.now();
+  const res = await fetch("/api/experiments/lesson1.delay", {
+    method: "POST", credentials: "same-origin",
+    headers: {"Content-Type": "application/json"}, body: JSON.stringify({x: 2, y: 3})});
+  const body = await res.json();
+  const posted = performance.now() - t0;
+  if (!res.ok) throw new Error(`the site refused the POST: ${res.status}`);
+  // Let its task finish before the next sample, so no two samples overlap in the worker.
+  if (!b.done.has(body.task_id)) await new Promise((ok) => b.waiting.set(body.task_id, ok));
+  b.waiting.delete(body.task_id);
+  return posted;
 }
 """
 
@@ -71,7 +97,13 @@ async () => {
 
 
 def measure(base_url: str, app, iterations: int, warmup: int = 20) -> dict:
-    samples: dict[str, list[float]] = {"page": [], "post": [], "ws_ping": [], "raw_get": []}
+    samples: dict[str, list[float]] = {
+        "page": [],
+        "reply": [],
+        "post": [],
+        "ws_ping": [],
+        "raw_get": [],
+    }
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
@@ -88,11 +120,13 @@ def measure(base_url: str, app, iterations: int, warmup: int = 20) -> dict:
                 pages.append(page)
             for i in range(warmup + iterations):
                 page = pages[i % PAGES]
-                took, posted = page.evaluate(_PRESS)
-                ping = page.evaluate(_PING)
+                took, answered = page.evaluate(_PRESS)
                 raw = raw_get(app)
+                ping = page.evaluate(_PING)
+                posted = page.evaluate(_POST)
                 if i >= warmup:
                     samples["page"].append(took / 1000)
+                    samples["reply"].append(answered / 1000)
                     samples["post"].append(posted / 1000)
                     samples["ws_ping"].append(ping / 1000)
                     samples["raw_get"].append(raw)

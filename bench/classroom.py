@@ -1,7 +1,7 @@
 """A classroom: N simulated learners on their own websockets, pressing buttons for a while.
 
-Every learner presses the slow task at the same moment (a class told "press it now"), the
-retrying task once in the first second, and a fast task every ``interval`` seconds or so
+Every learner presses the slow task within the same second (a class told "press it now"), the
+retrying task once in the next second, and a fast task every ``interval`` seconds or so
 (jittered) until ``duration`` is up; then they wait for their tasks to finish. A bare event
 observer in this process sees every event the worker and web send, which is what "expected"
 means: each learner should get exactly the events of its own tasks, and nothing else.
@@ -9,6 +9,7 @@ means: each learner should get exactly the events of its own tasks, and nothing 
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 import threading
 import time
@@ -26,7 +27,7 @@ FAST = ("lesson1.delay", {"x": 2, "y": 3})
 SLOW = ("lesson5.delay", {"seconds": 2})
 RETRY = ("lesson3.retry", {"failures": 1})
 FINAL = {"succeeded", "failed", "rejected", "revoked"}
-BURST = 2.0  # seconds: everyone's slow click and retry click fall in the first second
+BURST = 2.0  # seconds: everyone's slow click (first second) and retry click (second)
 QUIET = 1.0  # seconds without a message after a learner's last task ended
 
 
@@ -44,7 +45,7 @@ class Click:
 @dataclass
 class SimLearner:
     index: int
-    learner: Learner
+    learner: Learner | None  # None once back from the load generator's process
     clicks: list[Click]
     messages: list[tuple[float, dict]] = field(default_factory=list)
     error: str | None = None
@@ -86,7 +87,9 @@ class SimLearner:
 
 
 def schedule(rng: random.Random, duration: float, interval: float) -> list[Click]:
-    clicks = [Click("slow", 0.0), Click("retry", rng.uniform(0.2, 1.0))]
+    # The whole class presses the slow task within the same second ("press it now"), the
+    # retrying task in the next, then a fast one now and then.
+    clicks = [Click("slow", rng.uniform(0.0, 1.0)), Click("retry", rng.uniform(1.0, 2.0))]
     at = rng.uniform(0.0, interval)
     while at < duration:
         clicks.append(Click("fast", at))
@@ -110,7 +113,7 @@ def connect(base_urls: list[str], count: int) -> tuple[list[Learner], float]:
 
 def simulate(
     base_urls: list[str],
-    observer: Observer,
+    observer: Observer | None,
     count: int,
     duration: float,
     interval: float,
@@ -135,6 +138,52 @@ def simulate(
     for sim in sims:
         sim.learner.close()
     return sims, connect_seconds
+
+
+def _generate(conn, base_urls, count, duration, interval, experiments, seed) -> None:
+    """The load generator's process: run the class, send back what each learner saw."""
+    sims, connect_seconds = simulate(base_urls, None, count, duration, interval, experiments, seed)
+    for sim in sims:
+        sim.learner = None  # its socket cannot cross processes, and is closed anyway
+    conn.send((sims, connect_seconds))
+    conn.close()
+
+
+class Generator:
+    """``simulate`` in a process of its own, so the clients' CPU is not the site's or the bench's.
+
+    ``pid`` is known once entered, for the resource sampler; ``result()`` waits for the class.
+    """
+
+    def __init__(self, base_urls, count, duration, interval, experiments, seed: int = 1):
+        ctx = multiprocessing.get_context("spawn")
+        self._mine, theirs = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(
+            target=_generate,
+            args=(theirs, base_urls, count, duration, interval, experiments, seed),
+            name=f"bench-class-{count}",
+        )
+        self._theirs = theirs
+
+    def __enter__(self) -> Generator:
+        self.process.start()
+        self._theirs.close()
+        return self
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def result(self, timeout: float = 900) -> tuple[list[SimLearner], float]:
+        if not self._mine.poll(timeout):
+            raise RuntimeError(f"the load generator sent nothing in {timeout} s")
+        return self._mine.recv()
+
+    def __exit__(self, *exc) -> None:
+        self.process.join(timeout=30)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
 
 
 def _missing(made: list[str], got: dict[str, int], into: dict[str, int]) -> None:

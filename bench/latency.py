@@ -3,10 +3,10 @@
 The three are interleaved, one request at a time, on the same Redis and worker, so noise from
 anything else on the machine falls on all three alike:
 
-- ``site``: a learner presses add.delay(2, 3) over the websocket (``lesson1.delay``) until the
-  page receives its ``task-succeeded`` message;
-- ``page``: what a lesson page does (site/static/js/lab.js): POST the press over HTTP, then
-  wait for the ``task-succeeded`` message on the page's websocket;
+- ``site``: what a lesson page does (site/static/js/lab.js): a learner presses add.delay(2, 3)
+  over the websocket (``lesson1.delay``) until the page receives its ``task-succeeded`` message;
+- ``page``: the same press as an HTTP POST (what curl and the direct calls use; the same
+  runner, web/runner.py), then the ``task-succeeded`` message on the websocket;
 - ``raw_get``: a plain script's ``add.delay(2, 3).get()``;
 - ``raw_event``: a plain ``apply_async`` until a bare ``app.events.Receiver`` sees
   ``task-succeeded``.

@@ -75,9 +75,21 @@ def press(page: Page, name: str, **params) -> str | None:
     panel = experiment(page, name)
     for field, value in params.items():
         panel.locator(f"input[name={field}]").fill(str(value))
-    with page.expect_response(f"**/api/experiments/{name}") as response:
-        panel.get_by_role("button").first.click()
-    return response.value.json().get("task_id")
+    return reply_of(panel, lambda: panel.get_by_role("button").first.click()).get("task_id")
+
+
+def reply_of(panel: Locator, click) -> dict:
+    """Call ``click`` and return the runner's reply to that press (web/runner.py).
+
+    A ``.delay()`` press goes over the page's websocket, a direct call is a POST: lab.js hands
+    either reply to the panel as a ``celerylab:reply`` event, which this waits for.
+    """
+    panel.evaluate(
+        """p => { p.__reply = null;
+        p.addEventListener("celerylab:reply", (e) => { p.__reply = e.detail; }, {once: true}); }"""
+    )
+    click()
+    return panel.page.wait_for_function("p => p.__reply", arg=panel.element_handle()).json_value()
 
 
 def card(page: Page, task_id: str) -> Locator:

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.learner_page import commit_through, experiment, open_lesson, press
+from tests.learner_page import commit_through, experiment, open_lesson, press, reply_of
 
 pytestmark = pytest.mark.browser
 
@@ -62,9 +62,7 @@ def test_an_unconfigured_app_and_a_get_inside_a_task(page: Page, base_url: str):
     expect(outcome).to_contain_text("[Errno 111] Connection refused")
 
     panel = experiment(page, "lesson10.get_in_task")
-    with page.expect_response("**/api/experiments/lesson10.get_in_task") as response:
-        panel.get_by_role("button").click()
-    body = response.value.json()
+    body = reply_of(panel, lambda: panel.get_by_role("button").click())
     outer = page.locator(f'.task[data-task-id="{body["task_id"]}"]')
     inner = page.locator(f'.task[data-task-id="{body["inner_task_id"]}"]')
     expect(outer).to_have_attribute("data-state", "failed", timeout=15000)

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.learner_page import commit_through, experiment, open_lesson
+from tests.learner_page import commit_through, experiment, open_lesson, reply_of
 
 pytestmark = pytest.mark.browser
 
@@ -27,9 +27,7 @@ def test_the_tasks_log_lines_appear_under_the_button_with_its_id(page: Page, bas
     panel = experiment(page, "lesson9.logs")
     panel.locator("input[name=items]").fill("2")
     panel.locator("select[name=outcome]").select_option("slow courier")
-    with page.expect_response("**/api/experiments/lesson9.logs") as response:
-        panel.get_by_role("button").click()
-    task_id = response.value.json()["task_id"]
+    task_id = reply_of(panel, lambda: panel.get_by_role("button").click())["task_id"]
     lines = panel.locator("ol.task-log li")
     expect(lines).to_have_count(3, timeout=15000)
     expect(lines.nth(0)).to_have_attribute("data-level", "INFO")

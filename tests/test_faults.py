@@ -16,6 +16,7 @@ from playwright.sync_api import Page, expect
 
 from config import QUEUE
 from tests.conftest import Learner, events_of
+from tests.learner_page import reply_of
 from tests.stack import Stack, poll
 
 LESSON5 = "/lessons/delay-vs-direct-call"
@@ -90,9 +91,7 @@ def reveal_delay_panel(page: Page) -> None:
 def press_delay(page: Page, seconds: int) -> str:
     panel = delay_panel(page)
     panel.locator("input[name=seconds]").fill(str(seconds))
-    with page.expect_response(re.compile(r"/api/experiments/lesson5\.delay$")) as response:
-        panel.get_by_role("button").click()
-    return response.value.json()["task_id"]
+    return reply_of(panel, lambda: panel.get_by_role("button").click())["task_id"]
 
 
 def still_the_same_page(page: Page) -> bool:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from . import tasks_view
-from .experiments import EXPERIMENTS, ExperimentError, run_experiment
+from . import runner, tasks_view
+from .experiments import ExperimentError
 from .learners import current_learner
 from .stream import get_hub
 
@@ -25,20 +25,18 @@ def _json_body():
 
 @bp.post("/experiments/<name>")
 def run(name: str):
-    experiment = EXPERIMENTS.get(name)
-    if experiment is None:
-        return jsonify(
-            error="unknown_experiment", message=f"There is no experiment called {name[:60]!r}."
-        ), 404
+    """The same runner as the websocket's ``run`` action (web/runner.py), for HTTP callers."""
     try:
-        outcome = run_experiment(experiment, _json_body())
+        body = _json_body()
     except ExperimentError as exc:
-        response = jsonify(exc.as_dict())
-        response.status_code = exc.status
-        if exc.retry_after is not None:
-            response.headers["Retry-After"] = str(exc.retry_after)
-        return response
-    return jsonify(outcome)
+        status, reply = exc.status, {"type": "error", "ref": None, **exc.as_dict()}
+    else:
+        status, reply = runner.run(name, body)
+    response = jsonify(reply)
+    response.status_code = status
+    if reply.get("retry_after") is not None:
+        response.headers["Retry-After"] = str(reply["retry_after"])
+    return response
 
 
 @bp.get("/tasks/<task_id>")

@@ -26,6 +26,7 @@ Server to browser, one JSON object per frame, always with ``type``:
 
 Browser to server: ``{"action": "run", "experiment": "lesson5.delay", "params": {...},
 "ref": "any short string"}``, ``{"action": "sync", "task_ids": [...]}``, ``{"action": "ping"}``.
+A ``run`` is answered by web/runner.py, the same runner as ``POST /api/experiments/<name>``.
 """
 
 from __future__ import annotations

@@ -11,9 +11,7 @@ from flask import Blueprint, current_app
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
-from . import protocol, tasks_view
-from .experiments import EXPERIMENTS, ExperimentError, run_experiment
-from .guard import over_rate_limit
+from . import protocol, runner, tasks_view
 from .learners import current_learner
 from .outbox import Connection
 from .sock import sock
@@ -47,25 +45,11 @@ def handle(message: dict, learner: str) -> dict:
             }
         reply = {"type": "snapshot", "tasks": tasks_view.states(mine)}
         return {**reply, "refused": refused} if refused else reply
-    # action == "run"
-    ref = message.get("ref")
-    ref = ref[:64] if isinstance(ref, str) else None
-    name = message.get("experiment")
-    experiment = EXPERIMENTS.get(name) if isinstance(name, str) else None
-    if experiment is None:
-        return protocol.error(
-            "unknown_experiment", f"There is no experiment called {str(name)[:60]!r}."
-        )
-    if over_rate_limit(learner, current_app.config["RATE_LIMIT_PER_SECOND"]):
-        return {
-            **protocol.error("rate_limited", "Slow down: too many requests this second."),
-            "ref": ref,
-        }
-    try:
-        outcome = run_experiment(experiment, message.get("params"))
-    except ExperimentError as exc:
-        return {"type": "error", "ref": ref, **exc.as_dict()}
-    return {"type": "sent", "ref": ref, **outcome}
+    # action == "run": the one runner, shared with POST /api/experiments/<name>.
+    _status, reply = runner.run(
+        message.get("experiment"), message.get("params"), message.get("ref")
+    )
+    return reply
 
 
 @sock.route("/ws", bp=bp)
