@@ -81,7 +81,11 @@ def test_a_learner_flooding_the_socket_is_limited_and_other_learners_are_not(mal
     limited = [m for m in answered.values() if m.get("error") == "rate_limited"]
     assert len(sent) + len(limited) == 150
     assert LIMIT <= len(sent) <= LIMIT * seconds_spanned(started, ended)
-    assert all("Slow down" in m["message"] for m in limited)
+    # Each refusal says why: too many this second, or (when the worker falls behind, as on a
+    # loaded machine) too many of this learner's tasks still waiting or running.
+    assert all(
+        "Slow down" in m["message"] or "still waiting or running" in m["message"] for m in limited
+    )
     # Alice pressed twice during the flood: both went through and both tasks finished.
     done: set[str] = set()
     mine: list[dict] = []
