@@ -2,8 +2,8 @@
 
 One run is one ``bwrap`` with a new mount, pid, network, IPC and UTS namespace: a read-only
 view of the system, the Python install and the venv, the engine's own ``sandboxed`` code, and
-a private size-limited tmpfs at /lab (the run directory, with /tmp inside it) that exists only
-in the sandbox's mount namespace, so when the sandbox ends the directory is gone with it.
+two private size-limited tmpfs, /lab (the run directory) and /tmp, that exist only in the
+sandbox's mount namespace, so when the sandbox ends they are gone with it.
 
 As root, bwrap is not given a user namespace: ``setpriv`` drops to the slot's own uid (a real,
 unprivileged kernel uid, so RLIMIT_NPROC counts) with no capabilities, and no_new_privs. Not
@@ -81,7 +81,10 @@ class Bwrap:
                 argv += ["--symlink", os.readlink(target), target]
             elif os.path.isdir(target):
                 argv += ["--ro-bind", target, target]
-        made: set[str] = set()
+        # A private /tmp of its own size, made before the binds: the project (and its venv) may
+        # itself live under /tmp (a fresh clone, a CI checkout), and its bind must show on top.
+        argv += ["--size", str(lab_bytes), "--tmpfs", "/tmp", "--chmod", "1777", "/tmp"]
+        made: set[str] = {"/tmp"}
         for path in dict.fromkeys((self.python_home, self.venv)):
             if not path.startswith("/usr/"):
                 argv += self._ro_bind(path, made)
@@ -90,18 +93,8 @@ class Bwrap:
         argv += ["--proc", "/proc", "--dev", "/dev"]
         # bwrap's /dev/shm would be an unbounded part of /dev's tmpfs: a small one of its own.
         argv += ["--size", str(1024 * 1024), "--tmpfs", "/dev/shm", "--chmod", "1777", "/dev/shm"]
-        # The run directory: a tmpfs of its own size, private /tmp inside it.
+        # The run directory: a tmpfs of its own size.
         argv += ["--size", str(lab_bytes), "--tmpfs", "/lab", "--chmod", "0777", "/lab"]
-        argv += [
-            "--dir",
-            "/lab/tmp",
-            "--chmod",
-            "1777",
-            "/lab/tmp",
-            "--symlink",
-            "/lab/tmp",
-            "/tmp",
-        ]
         argv += ["--chdir", "/lab", "--clearenv"]
         env = {
             "PATH": f"{self.venv}/bin:/usr/bin:/bin",

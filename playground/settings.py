@@ -31,7 +31,7 @@ class Limits:
     memory_mb: int = 256  # RLIMIT_DATA, each process: a bigger allocation gets MemoryError
     cpu_seconds: int = 10  # RLIMIT_CPU, each process: SIGXCPU ends it
     processes: int = 64  # RLIMIT_NPROC for the run's own uid (threads count too)
-    files_mb: int = 16  # the run directory (and /tmp in it) is a tmpfs of this size
+    files_mb: int = 16  # the run directory, and /tmp, are each a tmpfs of this size
     file_mb: int = 8  # RLIMIT_FSIZE: the most one file may hold
     open_files: int = 256  # RLIMIT_NOFILE, each process
     output_kb: int = 64  # each stream (worker log, view output); more stops the run
