@@ -37,8 +37,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--learners",
-        default="50,100,200",
-        help="classroom sizes, comma-separated (default 50,100,200)",
+        default="50,100,200,300",
+        help="classroom sizes, comma-separated (default 50,100,200,300)",
     )
     parser.add_argument("--duration", type=float, help="seconds each learner clicks (20; 6)")
     parser.add_argument(
