@@ -121,6 +121,23 @@ def test_a_lesson_with_every_part_shown_and_every_button_pressed(
     expect(walk.locator("#conn")).to_have_text("live")
     reveal_predictions(walk)
     press_every_experiment(walk)
+    load_the_editors(walk)
+    assert_accessible(walk)
+
+
+def load_the_editors(page: Page) -> None:
+    """Point at each Your turn panel, as a learner does, so its CodeMirror editors are audited."""
+    panels = page.locator(".your-turn")
+    for i in range(panels.count()):
+        panels.nth(i).locator("h2").hover()
+        expect(panels.nth(i)).to_have_attribute("data-ready", "yes")
+        expect(panels.nth(i).locator(".cm-editor").first).to_be_visible()
+
+
+def test_the_playground_with_its_editors_loaded(walk: Page, base_url: str):
+    settle(walk, "/playground", base_url)
+    expect(walk.locator("#conn")).to_have_text("live")
+    load_the_editors(walk)
     assert_accessible(walk)
 
 
