@@ -52,7 +52,7 @@ bench: $(VENV)/.installed-bench
 	$(PY) -m bench
 
 pygments-css: $(VENV)/.installed
-	$(PY) -m web.pygments_css > site/static/css/pygments.css
+	$(PY) -m web.lessons.pygments_css > site/static/css/pygments.css
 
 # What this machine has and lacks for each target, and how to get it. Needs no .venv.
 doctor:

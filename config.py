@@ -166,11 +166,11 @@ class Settings:
             "task_soft_time_limit": self.task_soft_time_limit,
             "task_time_limit": self.task_time_limit,
             "worker_concurrency": self.worker_concurrency,
-            # Threads that grow and shrink on command (worker_pool.py); `-P` on the command line
+            # Threads that grow and shrink on command (worker/pool.py); `-P` on the command line
             # only takes Celery's own pool names, so the worker finds it here.
-            "worker_pool": "worker_pool:ResizableThreadPool",
-            # Celery's consumer, made to survive a broker outage (worker_consumer.py).
-            "worker_consumer": "worker_consumer:Consumer",
+            "worker_pool": "worker.pool:ResizableThreadPool",
+            # Celery's consumer, made to survive a broker outage (worker/consumer.py).
+            "worker_consumer": "worker.consumer:Consumer",
             "broker_connection_retry_on_startup": True,
             "worker_hijack_root_logger": False,
             "include": ["sandbox_tasks"],

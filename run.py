@@ -4,297 +4,33 @@
 
 Ctrl-C or SIGTERM stops every child. If any child dies, this says which and how, stops the
 others and exits non-zero: a site without its worker or broker would only pretend to work.
-The tests start their processes with the same commands (``redis_command`` and friends).
+The tests start their processes with the same commands (``redis_command`` and friends, in
+launcher/commands.py); the rest of the launcher's parts are in launcher/ too.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
-from pathlib import Path
+
+from kombu.utils.url import maybe_sanitize_url
 
 import config
-import lan
-from playground.settings import QUEUE as PLAYGROUND_QUEUE
+from launcher import lan
+from launcher.commands import (
+    find_redis_server,
+    free_port,
+    playground_worker_command,
+    redis_command,
+    web_command,
+    worker_command,
+)
+from launcher.supervisor import Backoff, Supervisor, describe_exit, hold_run_lock
+from launcher.waiting import wait_for_http, wait_for_redis
 from playground.settings import PlaygroundSettings
-
-ROOT = config.ROOT
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
-
-def find_redis_server() -> str | None:
-    """Return the redis-server on PATH, else one installed into the venv's bin/."""
-    venv_binary = str(Path(sys.executable).parent / "redis-server")
-    for candidate in (shutil.which("redis-server"), venv_binary):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
-def redis_command(binary: str, port: int, data_dir: Path) -> list[str]:
-    """Loopback only, append-only persistence: progress survives a restart."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    return [
-        binary,
-        "--port",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--protected-mode",
-        "yes",
-        "--dir",
-        str(data_dir),
-        "--appendonly",
-        "yes",
-        "--save",
-        "",
-        "--daemonize",
-        "no",
-        "--loglevel",
-        "warning",
-    ]
-
-
-def worker_command(concurrency: int, name: str = "lab") -> list[str]:
-    # Threads (worker_pool.py, chosen by config's worker_pool): the sandbox tasks mostly sleep,
-    # 64 threads start 50 sleepers in 0.2 s, and the instructor can grow or shrink the pool.
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "celery_app",
-        "worker",
-        "-E",
-        "-c",
-        str(concurrency),
-        "-Q",
-        config.QUEUE,
-        "-n",
-        f"{name}@%h",
-        "--loglevel",
-        "INFO",
-        "--without-mingle",
-        "--without-gossip",
-    ]
-
-
-def playground_worker_command(concurrency: int, name: str = "playground") -> list[str]:
-    """The worker that runs learners' own code: queue ``playground`` only, one run a thread.
-
-    Each run mostly waits on its sandbox's pipe, so threads are enough; ``concurrency`` is the
-    cap on runs at once (the rest wait in the queue, where their position is read).
-    """
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "celery_app",
-        "worker",
-        "-P",
-        "threads",
-        "-c",
-        str(concurrency),
-        "-Q",
-        PLAYGROUND_QUEUE,
-        "-n",
-        f"{name}@%h",
-        "--loglevel",
-        "INFO",
-        "--without-mingle",
-        "--without-gossip",
-    ]
-
-
-def web_command(host: str, port: int, threads: int = 2560) -> list[str]:
-    # gthread holds each open websocket in a thread, so threads bounds the open pages: the
-    # default is the site's cap on sockets (config.limits MAX_SOCKETS, 2000) plus room for
-    # pages and held calls. gunicorn_worker.py adds a deadline for request headers.
-    return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "-k",
-        "gunicorn_worker.ThreadWorker",
-        "--threads",
-        str(threads),
-        # Connections a process accepts at all (gthread's default, 1000, is below the threads).
-        "--worker-connections",
-        str(threads + 1024),
-        "-w",
-        "1",
-        "-b",
-        f"{host}:{port}",
-        "--timeout",
-        "60",
-        "--graceful-timeout",
-        "5",
-        "--log-level",
-        "warning",
-        "web:create_app()",
-    ]
-
-
-def wait_for_redis(url: str, deadline: float) -> None:
-    import redis
-
-    client = redis.Redis.from_url(url, socket_connect_timeout=0.5)
-    while True:
-        try:
-            client.ping()
-            return
-        except redis.exceptions.ConnectionError as exc:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"Redis at {redact(url)} does not answer: {exc}") from None
-            time.sleep(0.05)
-
-
-def wait_for_http(url: str, deadline: float, child: subprocess.Popen | None = None) -> None:
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        if child is not None and child.poll() is not None:
-            raise SystemExit(f"the web server exited with code {child.returncode} while starting")
-        if time.monotonic() > deadline:
-            raise SystemExit(f"the web server did not answer {url} in time")
-        time.sleep(0.1)
-
-
-def redact(url: str) -> str:
-    """Hide a password in a Redis URL before printing it."""
-    if "@" not in url:
-        return url
-    scheme, _, rest = url.partition("://")
-    creds, _, host = rest.rpartition("@")
-    user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}" if ":" in creds else url
-
-
-# -- Children die with run.py; one run.py per var/ ------------------------------------------
-PR_SET_PDEATHSIG = 1
-
-
-def die_with_parent() -> None:
-    """In the child, before exec: ask Linux to send SIGTERM when run.py dies, even by SIGKILL."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass  # not Linux: Ctrl-C, SIGTERM and SIGHUP still stop every child
-    if os.getppid() == 1:
-        os._exit(1)  # run.py died before prctl took effect
-
-
-def hold_run_lock(var_dir: Path):
-    """Return an open, locked var/run.lock; SystemExit if another run.py holds it."""
-    import fcntl
-
-    var_dir.mkdir(parents=True, exist_ok=True)
-    lock = open(var_dir / "run.lock", "a+")  # kept open (and locked) while run.py lives
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        lock.seek(0)
-        holder = lock.read().strip() or "another process"
-        lock.close()
-        raise SystemExit(
-            f"Celery Lab is already running from {var_dir} ({holder}); stop it first "
-            "(Ctrl-C in its terminal), or use another CELERY_LAB_VAR_DIR."
-        ) from None
-    lock.seek(0)
-    lock.truncate()
-    lock.write(f"pid {os.getpid()}\n")
-    lock.flush()
-    return lock
-
-
-# -- A worker that crashes is started again, with backoff --------------------------------------
-class Backoff:
-    """Restart delays 1, 2, 4 … s; gives up after ``limit`` crashes within ``window`` seconds."""
-
-    def __init__(self, limit: int, window: float = 60.0):
-        self.limit = limit
-        self.window = window
-        self.crashes: list[float] = []
-
-    def next_delay(self) -> float | None:
-        now = time.monotonic()
-        self.crashes = [t for t in self.crashes if now - t < self.window] + [now]
-        if len(self.crashes) > self.limit:
-            return None
-        return float(min(2 ** (len(self.crashes) - 1), 30))
-
-
-@dataclass
-class Child:
-    name: str
-    process: subprocess.Popen
-
-
-class Supervisor:
-    """Owns the child processes: starts them, watches them, stops them all."""
-
-    def __init__(self) -> None:
-        self.children: list[Child] = []
-        self.stopping = False
-
-    def start(self, name: str, command: list[str], env: dict) -> subprocess.Popen:
-        # A session of its own: Ctrl-C reaches only us, and we stop children in order.
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=env, start_new_session=True, preexec_fn=die_with_parent
-        )
-        self.children.append(Child(name, process))
-        return process
-
-    def restart(self, child: Child, env: dict, command: list[str]) -> None:
-        """Start ``child`` again in its place (same name, same command)."""
-        self.children.remove(child)
-        self.start(child.name, command, env)
-
-    def dead_child(self) -> Child | None:
-        return next((c for c in self.children if c.process.poll() is not None), None)
-
-    def stop_all(self, timeout: float = 10.0) -> None:
-        self.stopping = True
-        # Web first (no new tasks), then the worker (finishes or returns its tasks), Redis last.
-        for child in reversed(self.children):
-            if child.process.poll() is None:
-                try:
-                    os.killpg(child.process.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    continue
-                try:
-                    child.process.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    os.killpg(child.process.pid, signal.SIGKILL)
-                    child.process.wait()
-
-
-def describe_exit(code: int) -> str:
-    if code < 0:
-        return f"was killed by signal {signal.Signals(-code).name}"
-    return f"exited with code {code}"
 
 
 def port_number(raw: str) -> int:
@@ -429,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
             if playground.enabled:
                 restartable["playground worker"] = playground_worker_command(playground.concurrency)
                 supervisor.start("playground worker", restartable["playground worker"], env)
-        print(f"\nCelery Lab uses Redis at {redact(url)}", flush=True)
+        print(f"\nCelery Lab uses Redis at {maybe_sanitize_url(url, mask='***')}", flush=True)
         if not args.worker_only:
             print(f"Celery Lab is running: open {base}/  (Ctrl-C stops everything)", flush=True)
             print(

@@ -20,8 +20,8 @@ import urllib.request
 import celery
 
 import config
-from tests.stack import Stack, poll
-from web.experiments import EXPERIMENTS
+from tests.support.stack import Stack, poll
+from web.lessons.experiments import EXPERIMENTS
 
 from . import browser, classroom, latency, pages, playground, report
 from .clients import Observer, plain_celery

@@ -7,7 +7,7 @@ usual), until that task's ``task-succeeded`` frame arrives on it, timed with
 ``performance.now()`` in the page. Between samples, this process times ``add.delay(2, 3)
 .get()`` (``raw_get``) and, in the same page, a websocket ping round trip (the browser's own
 floor), the reply to the press alone (``sent``, with its task id), and the same press as an
-HTTP POST (``post``: what curl and the direct calls use, the same runner, web/runner.py).
+HTTP POST (``post``: what curl and the direct calls use, the same runner, web/live/runner.py).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import websocket
 
-from web import protocol
+from web.live import protocol
 
 from .clients import Learner, Observer
 from .stats import summary

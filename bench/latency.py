@@ -6,7 +6,7 @@ anything else on the machine falls on all three alike:
 - ``site``: what a lesson page does (site/static/js/lab.js): a learner presses add.delay(2, 3)
   over the websocket (``lesson1.delay``) until the page receives its ``task-succeeded`` message;
 - ``page``: the same press as an HTTP POST (what curl and the direct calls use; the same
-  runner, web/runner.py), then the ``task-succeeded`` message on the websocket;
+  runner, web/live/runner.py), then the ``task-succeeded`` message on the websocket;
 - ``raw_get``: a plain script's ``add.delay(2, 3).get()``;
 - ``raw_event``: a plain ``apply_async`` until a bare ``app.events.Receiver`` sees
   ``task-succeeded``.

@@ -22,8 +22,8 @@ import psutil
 from config import ROOT
 from playground import slots
 from playground.settings import PlaygroundSettings
-from tests.playground_stack import ADD, Coder
-from tests.stack import Stack, poll
+from tests.support.playground_stack import ADD, Coder
+from tests.support.stack import Stack, poll
 
 from .stats import percentile
 

@@ -8,6 +8,6 @@ line read back is hostile: parse and validate) and ``outcome`` (what the learner
 Inside the sandbox: ``sandboxed/`` (the collector that starts the run's Redis, worker and view
 and reports on a pipe). It imports only the standard library and Celery, never this side.
 
-This package never imports ``web`` or ``run.py``: ``celery_app -> web -> sandbox_tasks ->
-playground``.
+This package never imports ``web``, ``run.py`` or ``launcher``: ``celery_app -> web ->
+sandbox_tasks -> playground``.
 """

@@ -61,7 +61,7 @@ def run(self, learner: str, files: dict, view: str, exercise: str | None = None)
     summary = outcome.Summary(
         run_id=run_id, learner=learner, limits=settings.limits, exercise=exercise
     )
-    catalogue = current_app.extensions.get("exercises")  # web/exercises.py, if loaded
+    catalogue = current_app.extensions.get("exercises")  # web/your_turn/exercises.py, if loaded
     trial = catalogue.begin(exercise) if catalogue is not None and exercise else None
     with self.app.events.default_dispatcher(hostname=self.request.hostname) as dispatcher:
         relay = Relay(dispatcher, run_id)

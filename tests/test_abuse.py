@@ -15,8 +15,8 @@ from celery import uuid
 from kombu import Connection, Exchange
 
 from config import QUEUE
-from tests.conftest import Learner, receive_until
-from tests.stack import poll
+from tests.support.learners import Learner, receive_until
+from tests.support.stack import poll
 
 FLOOD_RATE = 100  # requests a second, from one learner
 LIMIT = 20  # web/__init__.py RATE_LIMIT_PER_SECOND

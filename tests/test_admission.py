@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import websocket
 
-from tests.conftest import Learner, Session
+from tests.support.learners import Learner, Session
 
 pytestmark = pytest.mark.timeout(180)
 

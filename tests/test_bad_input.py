@@ -9,7 +9,7 @@ import urllib.request
 import pytest
 import websocket
 
-from tests.conftest import learner_id
+from tests.support.learners import learner_id
 from web import keys
 
 BAD_BODIES = [

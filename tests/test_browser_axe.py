@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from config import ROOT
-from tests import axe
-from web.lessons import Library
+from tests.support import axe
+from web.lessons.library import Library
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.learner_page import experiment, question_card
+from tests.support.learner_page import experiment, question_card
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.learner_page import commit, experiment, open_lesson, question_card
+from tests.support.learner_page import commit, experiment, open_lesson, question_card
 
 pytestmark = pytest.mark.browser
 

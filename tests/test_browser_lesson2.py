@@ -8,7 +8,7 @@ import socket
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.learner_page import commit, experiment, open_lesson
+from tests.support.learner_page import commit, experiment, open_lesson
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.learner_page import card, commit_all, experiment, open_lesson, press
+from tests.support.learner_page import card, commit_all, experiment, open_lesson, press
 
 pytestmark = pytest.mark.browser
 

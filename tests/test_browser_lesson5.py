@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.learner_page import commit_through, experiment, open_lesson
+from tests.support.learner_page import commit_through, experiment, open_lesson
 
 pytestmark = pytest.mark.browser
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.learner_page import answer, experiment, open_lesson
+from tests.support.learner_page import answer, experiment, open_lesson
 
 pytestmark = pytest.mark.browser
 

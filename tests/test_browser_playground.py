@@ -1,7 +1,7 @@
 """A learner opens a lesson's "Your turn" panel, edits the real files in CodeMirror, presses
 Run, and watches their own task go through their own worker; the check says what happened.
 
-Chromium against a site with a real playground worker (tests/playground_stack.py): every Run
+Chromium against a site with a real playground worker (tests/support/playground_stack.py): every Run
 here is a real sandboxed run. One stack serves the whole module.
 """
 
@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.learner_page import open_live
-from tests.playground_stack import EXERCISE_ENV, start_stack, stop_stack
-from web.exercises import load
+from tests.support.learner_page import open_live
+from tests.support.playground_stack import EXERCISE_ENV, start_stack, stop_stack
+from web.your_turn.exercises import load
 
 pytestmark = pytest.mark.browser
 

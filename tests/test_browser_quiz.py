@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.learner_page import experiment, open_live, question_card
-from tests.quiz_course import write_course
+from tests.support.learner_page import experiment, open_live, question_card
+from tests.support.quiz_course import write_course
 
 pytestmark = pytest.mark.browser
 

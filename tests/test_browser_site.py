@@ -10,12 +10,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from config import ROOT
-from tests.learner_page import experiment, experiment_selector, open_lesson
-from web import lessons
+from tests.support.learner_page import experiment, experiment_selector, open_lesson
+from web.lessons import library
 
 pytestmark = pytest.mark.browser
 
-LESSONS = [lessons.parse(path) for path in sorted((ROOT / "lessons").glob("[0-9][0-9]-*.md"))]
+LESSONS = [library.parse(path) for path in sorted((ROOT / "lessons").glob("[0-9][0-9]-*.md"))]
 
 
 def unlock_every_prediction(page: Page, base_url: str, slug: str) -> None:

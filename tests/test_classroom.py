@@ -14,9 +14,9 @@ import time
 import pytest
 import websocket
 
-from tests.classroom_people import Instructor, fetch, join
-from tests.conftest import Learner, receive_until
-from tests.stack import poll
+from tests.support.classroom_people import Instructor, fetch, join
+from tests.support.learners import Learner, receive_until
+from tests.support.stack import poll
 from web import keys, signals
 
 

@@ -8,8 +8,8 @@ import urllib.request
 
 import pytest
 
-from tests.classroom_people import Instructor, join
-from tests.conftest import Learner, receive_until
+from tests.support.classroom_people import Instructor, join
+from tests.support.learners import Learner, receive_until
 from web import keys
 
 pytestmark = pytest.mark.timeout(120)

@@ -24,10 +24,9 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
-import lan
-import run
 from config import ROOT
-from tests.stack import poll
+from launcher import commands, lan
+from tests.support.stack import poll
 from tests.test_run import read_until
 
 TOKEN = secrets.token_urlsafe(18)
@@ -165,7 +164,7 @@ def project_join_screen(page: Page, local: str, code: str) -> str:
 
 @pytest.mark.browser
 def test_a_phone_on_the_room_network_scans_the_qr_code_and_joins(tmp_path, phone, browser):
-    port = run.free_port()
+    port = commands.free_port()
     process = start_classroom(
         tmp_path, PORT=str(port), CELERY_LAB_LAN_INTERFACE=phone.host_interface
     )
@@ -209,7 +208,7 @@ def test_a_phone_on_the_room_network_scans_the_qr_code_and_joins(tmp_path, phone
 
 @pytest.mark.browser
 def test_a_public_url_wins_for_a_site_behind_a_proxy(tmp_path, browser):
-    port = run.free_port()
+    port = commands.free_port()
     public = "https://lab.example.org:8443"
     process = start_classroom(tmp_path, PORT=str(port), CELERY_LAB_PUBLIC_URL=public + "/")
     try:
@@ -225,7 +224,7 @@ def test_a_public_url_wins_for_a_site_behind_a_proxy(tmp_path, browser):
 
 
 def test_classroom_mode_on_one_address_tells_learners_that_address(tmp_path):
-    port = run.free_port()
+    port = commands.free_port()
     process = start_classroom(tmp_path, "--host", "127.0.0.1", PORT=str(port))
     try:
         output = read_until(process, "Learners join at")
@@ -266,7 +265,7 @@ BAD_SETTINGS = [
 
 @pytest.mark.parametrize(("env", "says"), BAD_SETTINGS)
 def test_a_bad_setting_is_refused_with_a_clear_message_and_starts_nothing(tmp_path, env, says):
-    process = start_classroom(tmp_path, PORT=str(run.free_port()), **env)
+    process = start_classroom(tmp_path, PORT=str(commands.free_port()), **env)
     output, _ = process.communicate(timeout=30)
     assert process.returncode == 1, output
     assert says in output

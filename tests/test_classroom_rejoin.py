@@ -13,8 +13,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.classroom_people import Instructor, join
-from tests.conftest import Learner
+from tests.support.classroom_people import Instructor, join
+from tests.support.learners import Learner
 from web import keys
 
 KEY = re.compile(r"^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$")

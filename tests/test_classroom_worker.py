@@ -1,7 +1,7 @@
 """The instructor's controls act on the real worker, on a stack of this module's own.
 
 Pausing and resizing a worker would upset every other test, so this module starts its own
-Redis, web server and worker (tests/stack.py) and watches them the way the projector does:
+Redis, web server and worker (tests/support/stack.py) and watches them the way the projector does:
 through the projector socket's queue-depth samples, the worker panel and the class counters.
 """
 
@@ -12,9 +12,9 @@ import time
 
 import pytest
 
-from tests.classroom_people import Instructor, crowd, fetch, join
-from tests.conftest import Learner
-from tests.stack import Stack, poll
+from tests.support.classroom_people import Instructor, crowd, fetch, join
+from tests.support.learners import Learner
+from tests.support.stack import Stack, poll
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ import pytest
 from itsdangerous import TimestampSigner
 
 import config
-from tests.conftest import Learner
-from web import instructor as instructor_auth
+from tests.support.learners import Learner
+from web.classroom import instructor as instructor_auth
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from collections import Counter
 
 import pytest
 
-from tests.conftest import Learner
-from tests.stack import poll
+from tests.support.learners import Learner
+from tests.support.stack import poll
 
 pytestmark = pytest.mark.timeout(180)
 

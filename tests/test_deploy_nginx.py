@@ -1,8 +1,8 @@
 """The deployment guide's nginx config, run in front of two web processes (docs/deploy.md).
 
 nginx is Debian's, a child of this test with its own prefix and `daemon off`; the config is
-docs/nginx.conf itself (tests/proxy.py). Through it: a learner's task streams back to the page,
-both web processes serve, and the Origin check still refuses another site.
+docs/nginx.conf itself (tests/support/proxy.py). Through it: a learner's task streams back to
+the page, both web processes serve, and the Origin check still refuses another site.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ import pytest
 import websocket
 from playwright.sync_api import Page, expect
 
-import run
-from tests.classroom_people import Instructor
-from tests.conftest import Learner
-from tests.learner_page import commit, experiment, open_lesson
-from tests.proxy import Nginx
-from tests.stack import poll
+from launcher import commands
+from tests.support.classroom_people import Instructor
+from tests.support.learner_page import commit, experiment, open_lesson
+from tests.support.learners import Learner
+from tests.support.proxy import Nginx
+from tests.support.stack import poll
 
 PUBLIC = "https://lab.example.org"
 
@@ -39,7 +39,7 @@ def proxied(stack):
     would use if this nginx had a certificate and a name (the test reaches it on loopback).
     """
     prefix = Path(tempfile.mkdtemp(prefix="celerylab-nginx-"))
-    port = run.free_port()
+    port = commands.free_port()
     public = {"CELERY_LAB_PUBLIC_URL": PUBLIC}
     webs = [stack.start_web(threads=32, env=public) for _ in range(2)]
     nginx = Nginx(prefix, [base.removeprefix("http://") for _, base in webs], port)

@@ -7,8 +7,8 @@ import socket
 import subprocess
 import sys
 
-import run
 from config import ROOT
+from launcher import commands
 
 
 def doctor(**env: str) -> subprocess.CompletedProcess:
@@ -16,7 +16,7 @@ def doctor(**env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "scripts/doctor.py"],
         cwd=ROOT,
-        env={**base, "CELERY_LAB_PORT": str(run.free_port()), **env},
+        env={**base, "CELERY_LAB_PORT": str(commands.free_port()), **env},
         capture_output=True,
         text=True,
         timeout=60,

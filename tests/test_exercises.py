@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from web.exercises import ExerciseError, load
+from web.your_turn.exercises import ExerciseError, load
 
 GOOD = {
     "id": "01-x",

@@ -1,6 +1,6 @@
 """Faults the site survives: real processes killed, restarted and cut off while learners watch.
 
-Each test starts its own Redis, workers and web servers (``tests.stack.Stack``), because it
+Each test starts its own Redis, workers and web servers (``tests.support.stack.Stack``), because it
 kills or restarts them; the session's shared stack is never touched.
 """
 
@@ -15,9 +15,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from config import QUEUE
-from tests.conftest import Learner, events_of
-from tests.learner_page import reply_of
-from tests.stack import Stack, poll
+from tests.support.learner_page import reply_of
+from tests.support.learners import Learner, events_of
+from tests.support.stack import Stack, poll
 
 LESSON5 = "/lessons/delay-vs-direct-call"
 

@@ -21,10 +21,10 @@ import websocket
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import Session, receive_until
-from tests.stack import Stack, poll
+from tests.support.learners import Session, receive_until
+from tests.support.stack import Stack, poll
 from web import create_app
-from web.experiments import EXPERIMENTS, ExperimentError
+from web.lessons.experiments import EXPERIMENTS, ExperimentError
 
 TOKEN = "fuzz-instructor-token"
 FUZZ = settings(

@@ -12,9 +12,9 @@ import pytest
 from flask import render_template_string
 
 from config import ROOT
-from web import lessons
+from web.lessons import library
 
-LESSONS = [lessons.parse(p).slug for p in sorted((ROOT / "lessons").glob("[0-9][0-9]-*.md"))]
+LESSONS = [library.parse(p).slug for p in sorted((ROOT / "lessons").glob("[0-9][0-9]-*.md"))]
 PAGES = ["/", "/quiz", "/progress", "/join", "/join/ABCDE", "/nowhere", "/classroom/instructor"]
 PAGES += [f"/lessons/{slug}" for slug in LESSONS]
 INSTRUCTOR_PAGES = ["/classroom/", "/classroom/{code}"]

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from tests.conftest import learner_id, shown
+from tests.support.learners import learner_id, shown
 from web import keys
 
 LIFECYCLE = ("sent", "received", "started", "succeeded")

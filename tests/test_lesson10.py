@@ -6,7 +6,7 @@ import ast
 
 import pytest
 
-from tests.conftest import by_state, learner_id, shown
+from tests.support.learners import by_state, learner_id, shown
 from web import keys
 
 

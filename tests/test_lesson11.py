@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import shown
+from tests.support.learners import shown
 
 
 def test_the_result_backend_keeps_one_expiring_record_per_task(learner, stack):

@@ -8,9 +8,9 @@ import socket
 
 import pytest
 
-import run as site_run
-from tests.conftest import Learner, learner_id, shown
-from tests.stack import Stack, poll
+from launcher import commands
+from tests.support.learners import Learner, learner_id, shown
+from tests.support.stack import Stack, poll
 from web import keys
 
 PASSWORD = "s3cret-broker-pw"
@@ -42,8 +42,8 @@ def test_the_connection_shows_the_broker_the_worker_its_pool_and_the_queue(learn
         if p["worker"] == name
     )
     assert pool["pid"] == stack.worker().popen.pid
-    assert pool["concurrency"] == 16  # tests.stack starts the worker with -c 16
-    assert pool["implementation"] == "worker_pool:ResizableThreadPool"
+    assert pool["concurrency"] == 16  # tests.support.stack starts the worker with -c 16
+    assert pool["implementation"] == "worker.pool:ResizableThreadPool"
     assert "answered the ping through Redis" in body["explain"]
     assert "up to 16 at once" in body["explain"]
 
@@ -57,8 +57,8 @@ def guarded_stack():
     stack = Stack()
     stack.url = f"redis://:{PASSWORD}@127.0.0.1:{stack.redis_port}/0"
     stack.env["REDIS_URL"] = stack.url
-    command = site_run.redis_command(
-        site_run.find_redis_server(), stack.redis_port, stack.data_dir
+    command = commands.redis_command(
+        commands.find_redis_server(), stack.redis_port, stack.data_dir
     ) + ["--requirepass", PASSWORD]
     stack.redis_process = stack._start("redis", command)
     client = stack.redis()

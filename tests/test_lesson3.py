@@ -8,7 +8,7 @@ from itertools import pairwise
 import pytest
 
 import config
-from tests.conftest import Session, learner_id, shown
+from tests.support.learners import Session, learner_id, shown
 from web import keys
 
 # A retry story runs for up to ~11 s of backoff, on a machine other test runs share.

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import config
-from tests.conftest import learner_id, shown
+from tests.support.learners import learner_id, shown
 from web import keys
 
 

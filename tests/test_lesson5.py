@@ -10,11 +10,11 @@ import time
 
 import pytest
 
-from tests.conftest import Learner, learner_id, shown
-from tests.stack import poll
+from tests.support.learners import Learner, learner_id, shown
+from tests.support.stack import poll
 from web import keys
-from web.experiments.lesson5 import GET_GRACE_SECONDS
-from web.workers import queue_depth
+from web.lessons.experiments.lesson5 import GET_GRACE_SECONDS
+from web.live.workers import queue_depth
 
 
 def test_a_direct_call_says_the_web_server_ran_it_and_shows_what_it_returned(learner):

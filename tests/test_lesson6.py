@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import by_state
-from tests.stack import poll
-from web.experiments.lesson6 import group_by_module, module_table
+from tests.support.learners import by_state
+from tests.support.stack import poll
+from web.lessons.experiments.lesson6 import group_by_module, module_table
 
 
 def test_names_are_grouped_by_the_module_part_of_their_dotted_path():

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from tests.conftest import by_state
-from tests.stack import poll
-from web.experiments.lesson7 import KINDS, sample
+from tests.support.learners import by_state
+from tests.support.stack import poll
+from web.lessons.experiments.lesson7 import KINDS, sample
 
 # kind -> (type the worker's task received, its repr there)
 CARRIED = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import by_state, events_of, learner_id, shown
-from tests.stack import poll
+from tests.support.learners import by_state, events_of, learner_id, shown
+from tests.support.stack import poll
 from web import keys
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.classroom_people import Instructor, join
-from tests.conftest import Learner, learner_id, receive_until, shown
+from tests.support.classroom_people import Instructor, join
+from tests.support.learners import Learner, learner_id, receive_until, shown
 from web import keys
 
 

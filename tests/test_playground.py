@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from tests.playground_stack import (
+from tests.support.playground_stack import (
     Coder,
     cmdline,
     leftovers,
@@ -18,7 +18,7 @@ from tests.playground_stack import (
     start_stack,
     stop_stack,
 )
-from tests.stack import poll
+from tests.support.stack import poll
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from playground import store
-from tests.conftest import learner_of
+from tests.support.learners import learner_of
 
 TASKS = "from celery import shared_task\n"
 BIG = "x" * (32 * 1024 + 1)

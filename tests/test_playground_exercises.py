@@ -1,7 +1,7 @@
 """Every exercise, run for real: its starting files fail and say what really happened, its
 solution passes, with inputs drawn afresh for each run; the verdict is recorded.
 
-Real sandboxed runs through the API (tests/playground_stack.py); the checks themselves are
+Real sandboxed runs through the API (tests/support/playground_stack.py); the checks themselves are
 tested with hand-made summaries in tests/test_exercise_checks.py.
 """
 
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.classroom_people import Instructor, fetch, join
-from tests.playground_stack import EXERCISE_ENV, Coder, start_stack, stop_stack
-from tests.stack import poll
-from web.exercises import load
+from tests.support.classroom_people import Instructor, fetch, join
+from tests.support.playground_stack import EXERCISE_ENV, Coder, start_stack, stop_stack
+from tests.support.stack import poll
+from web.your_turn.exercises import load
 
 EXERCISES = {e.id: e for e in load(Path(__file__).parent.parent / "lessons" / "exercises")}
 # What the starting files really do, as the verdict must say it.

@@ -14,8 +14,8 @@ import psutil
 import pytest
 
 import config
-from tests.playground_stack import Coder, leftovers, start_stack, stop_stack
-from tests.stack import poll
+from tests.support.playground_stack import Coder, leftovers, start_stack, stop_stack
+from tests.support.stack import poll
 
 PROBE = """\
 import json, os, socket

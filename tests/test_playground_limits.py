@@ -1,6 +1,6 @@
 """Each limit stops a run with a message that says which limit, and the site is unharmed.
 
-The limits are shrunk by tests/playground_stack.py and here (2 s CPU, 48 processes, 4 MB of
+The limits are shrunk by tests/support/playground_stack.py and here (2 s CPU, 48 processes, 4 MB of
 files, 1 MB a file, 64 open files, 8 KB of output a stream); the wall clock is tested in
 test_playground_queue.py, where it is short.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.playground_stack import Coder, leftovers, start_stack, stop_stack
-from tests.stack import poll
+from tests.support.playground_stack import Coder, leftovers, start_stack, stop_stack
+from tests.support.stack import poll
 
 
 @pytest.fixture(scope="module")

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from tests.classroom_people import Instructor, join
-from tests.conftest import Session
-from tests.playground_stack import Coder, leftovers, start_stack, stop_stack
-from tests.stack import poll
+from tests.support.classroom_people import Instructor, join
+from tests.support.learners import Session
+from tests.support.playground_stack import Coder, leftovers, start_stack, stop_stack
+from tests.support.stack import poll
 
 SLEEP = "import time\ntime.sleep(3)\nprint('slept')\n"
 

@@ -7,9 +7,9 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import Learner, learner_of
-from tests.quiz_course import ANSWERS, WRONG, leaked, write_course
-from tests.stack import Stack
+from tests.support.learners import Learner, learner_of
+from tests.support.quiz_course import ANSWERS, WRONG, leaked, write_course
+from tests.support.stack import Stack
 from web import keys
 
 

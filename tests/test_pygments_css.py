@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from config import ROOT
-from web import pygments_css
-from web.pygments_css import accessible, contrast, readable
+from web.lessons import pygments_css
+from web.lessons.pygments_css import accessible, contrast, readable
 
 
 @pytest.mark.parametrize("name", ["friendly", "monokai"])

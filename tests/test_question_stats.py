@@ -9,8 +9,8 @@ from collections import Counter
 import pytest
 
 from config import ROOT
-from web.experiments import EXPERIMENTS
-from web.questions import Bank
+from web.lessons.experiments import EXPERIMENTS
+from web.quiz.questions import Bank
 
 LEARNERS = [f"learner-{n}" for n in range(200)]
 SECRET = "stats-test-secret"

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from config import ROOT
-from tests.quiz_course import write_course
-from web.experiments import EXPERIMENTS
-from web.lessons import Library
-from web.questions import Bank, QuestionError, load
+from tests.support.quiz_course import write_course
+from web.lessons.experiments import EXPERIMENTS
+from web.lessons.library import Library
+from web.quiz.questions import Bank, QuestionError, load
 
 REAL_QUESTIONS = ROOT / "lessons" / "questions"
 

@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import learner_of, receive_until
-from tests.quiz_course import ANSWERS, SECRETS, WRONG, leaked, write_course
+from tests.support.learners import learner_of, receive_until
+from tests.support.quiz_course import ANSWERS, SECRETS, WRONG, leaked, write_course
 from web import keys
-from web.questions import Bank
-from web.quiz import PROGRESS_TTL_SECONDS
+from web.quiz.grading import PROGRESS_TTL_SECONDS
+from web.quiz.questions import Bank
 
 
 def stored(stack, client) -> dict:
@@ -253,7 +253,7 @@ FINAL = ("succeeded", "failed", "rejected")
 def test_every_real_myth_proves_itself_on_the_real_worker(stack, learner):
     """Press every myth's "Prove it": each experiment runs, and each task reaches an end."""
     from config import ROOT
-    from web.experiments import EXPERIMENTS
+    from web.lessons.experiments import EXPERIMENTS
 
     myths = Bank(ROOT / "lessons" / "questions", EXPERIMENTS).myths()
     ws = learner.socket()

@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 import re
 
-from tests.conftest import learner_of
-from tests.quiz_course import ANSWERS, WRONG
-from web import classroom, keys, signals
-from web.questions import Bank
+from tests.support.learners import learner_of
+from tests.support.quiz_course import ANSWERS, WRONG
+from web import keys, signals
+from web.classroom import rooms
+from web.quiz.questions import Bank
 
 
 def order_on_page(html: str, qid: str) -> list[str]:
@@ -65,7 +66,7 @@ def test_whys_arrive_only_after_answering_and_name_the_letters_seen(stack, visit
 
 def test_answers_are_stored_and_tallied_by_choice_id_whatever_the_letters(stack, course_app):
     db = stack.redis()
-    code = classroom.create(db)["code"]
+    code = rooms.create(db)["code"]
     heard = []
 
     def listen(sender, **event):
@@ -92,9 +93,9 @@ def test_answers_are_stored_and_tallied_by_choice_id_whatever_the_letters(stack,
     mine = [e for e in heard if e["learner"] in picks]
     assert sorted(e["choice"] for e in mine) == sorted(picks.values())
     for e in mine:
-        classroom.record_answer(db, code, e["learner"], e["question"], e["choice"])
+        rooms.record_answer(db, code, e["learner"], e["question"], e["choice"])
     bank = course_app.extensions["questions"]
-    tally = classroom.tallies(db, code, [bank.get("fx-first")])["fx-first"]
+    tally = rooms.tallies(db, code, [bank.get("fx-first")])["fx-first"]
     assert tally["counts"] == {"a": 2, "b": 2, "c": 2}
 
 

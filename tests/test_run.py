@@ -11,9 +11,9 @@ import urllib.request
 import psutil
 import pytest
 
-import run
 from config import ROOT
-from tests.stack import poll
+from launcher import commands
+from tests.support.stack import poll
 
 
 def start_run(tmp_path, *args: str, restarts: str = "5") -> subprocess.Popen:
@@ -55,7 +55,7 @@ def wait_for_worker(process: subprocess.Popen) -> None:
 
 @pytest.fixture
 def site(tmp_path):
-    port = run.free_port()
+    port = commands.free_port()
     process = start_run(tmp_path, "--port", str(port))
     output = read_until(process, "Celery Lab is running")
     wait_for_worker(process)
@@ -118,7 +118,7 @@ def test_a_crashed_worker_is_started_again_and_the_site_says_so(site):
 
 
 def test_a_worker_that_keeps_crashing_stops_the_site_and_says_why(tmp_path):
-    process = start_run(tmp_path, "--port", str(run.free_port()), restarts="1")
+    process = start_run(tmp_path, "--port", str(commands.free_port()), restarts="1")
     try:
         read_until(process, "Celery Lab is running")
         wait_for_worker(process)
@@ -160,7 +160,7 @@ def test_killing_run_py_takes_every_child_with_it(site):
 def test_a_second_run_py_refuses_to_start_while_the_first_runs(site, tmp_path):
     process, _, _ = site
     before = {p.pid for p in family(process.pid)}
-    second = start_run(tmp_path, "--port", str(run.free_port()))
+    second = start_run(tmp_path, "--port", str(commands.free_port()))
     output, _ = second.communicate(timeout=30)
     assert second.returncode == 1
     assert "already running" in output

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 
-from tests.stack import poll
+from tests.support.stack import poll
 
 ADD = {"x": 2, "y": 3}
 # create_app's default (web/__init__.py), which the session's stack runs with.

@@ -15,9 +15,9 @@ import urllib.request
 import pytest
 import websocket
 
-from tests.classroom_people import Instructor, join
-from tests.conftest import Learner, Session, receive_until
-from tests.stack import poll
+from tests.support.classroom_people import Instructor, join
+from tests.support.learners import Learner, Session, receive_until
+from tests.support.stack import poll
 
 pytestmark = pytest.mark.timeout(180)
 

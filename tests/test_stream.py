@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from tests.conftest import Learner, by_state
+from tests.support.learners import Learner, by_state
 
 LIFECYCLE = ["sent", "received", "started", "progress", "succeeded"]
 

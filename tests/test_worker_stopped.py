@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
-from tests.conftest import Learner
-from tests.stack import poll
-from web.workers import queue_depth
+from tests.support.learners import Learner
+from tests.support.stack import poll
+from web.live.workers import queue_depth
 
 
 def test_a_sent_task_waits_in_the_queue_and_runs_once_a_worker_starts(stack_without_worker):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import learner_of
+from tests.support.learners import learner_of
 from web import keys
 
 TASKS = "from celery import shared_task\n"

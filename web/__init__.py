@@ -14,26 +14,18 @@ from flask import Flask
 import config
 from config import ROOT
 
-from . import (
-    api,
-    capacity,
-    class_exercises,
-    classroom_views,
-    exercises,
-    guard,
-    headers,
-    lessons,
-    pages,
-    playground,
-    questions,
-    quiz_views,
-    store,
-    stream,
-    workspace,
-    ws,
-)
+from . import extensions
 from .celery_ext import celery_init_app
-from .sock import sock
+from .classroom import exercises as class_exercises
+from .classroom import views as classroom_views
+from .extensions import sock
+from .lessons import library
+from .lessons import views as lesson_views
+from .live import api, hub, sockets
+from .quiz import questions
+from .quiz import views as quiz_views
+from .safety import capacity, guard, headers
+from .your_turn import exercises, runs, workspace
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -72,21 +64,21 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
-    store.init_app(app)
+    extensions.init_app(app)
     celery = celery_init_app(app)
-    stream.init_app(app, celery)
-    lessons.init_app(app)
+    hub.init_app(app, celery)
+    library.init_app(app)
     questions.init_app(app)
     sock.init_app(app)
     guard.init_app(app)
     headers.init_app(app)
     capacity.init_app(app)  # after the Origin check: sockets and held calls per process
-    app.register_blueprint(pages.bp)
+    app.register_blueprint(lesson_views.bp)
     app.register_blueprint(api.bp)
-    app.register_blueprint(ws.bp)
+    app.register_blueprint(sockets.bp)
     app.register_blueprint(quiz_views.bp)
     classroom_views.init_app(app)
-    playground.init_app(app)
+    runs.init_app(app)
     exercises.init_app(app)
     workspace.init_app(app)
     class_exercises.init_app(app)

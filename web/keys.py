@@ -7,15 +7,17 @@
 | celerylab:ratelimit:<id>:<second> | string | requests counted in that second            | 5 s    |
 | celerylab:learner:<id>:answers    | hash   | question id -> JSON {learner, question,    | 400 d  |
 |                                   |        | answer, correct, skipped, time}; the first |        |
-|                                   |        | answer is kept (HSETNX), see web/quiz.py   |        |
+|                                   |        | answer is kept (HSETNX), see               |        |
+|                                   |        | web/quiz/grading.py                        |        |
 | celerylab:learner:<id>:read       | hash   | lesson slug -> Unix time the learner       | 400 d  |
 |                                   |        | reached the lesson's end                   |        |
 
 The two progress keys last 400 days from the learner's latest answer or read (longer than the
 365-day cookie that names the learner) and go at once when the learner resets their progress.
 
-The playground's exercises and editor (web/exercises.py, web/workspace.py), kept like the two
-progress keys above (400 days from the latest write; reset forgets the exercises, not edits):
+The playground's exercises and editor (web/your_turn/exercises.py, web/your_turn/workspace.py),
+kept like the two progress keys above (400 days from the latest write; reset forgets the
+exercises, not edits):
 
 | key                                 | type   | holds                                   | expiry |
 |-------------------------------------|--------|-----------------------------------------|--------|
@@ -28,8 +30,8 @@ progress keys above (400 days from the latest write; reset forgets the exercises
 |                                     |        | JSON {files, view, saved_at}: the edits |        |
 | celerylab:class:<c>:solved:<ex>     | set    | learners of the class who solved <ex>   | 30 d   |
 
-Classrooms (web/classroom.py, web/class_tasks.py, web/projector.py); <c> is a class's join
-code. Each class key lasts 30 days from the class's latest write.
+Classrooms (web/classroom/rooms.py, web/classroom/task_tally.py, web/classroom/projector.py);
+<c> is a class's join code. Each class key lasts 30 days from the class's latest write.
 
 | key                             | type   | holds                                   | expiry |
 |---------------------------------|--------|-----------------------------------------|--------|
@@ -57,7 +59,7 @@ code. Each class key lasts 30 days from the class's latest write.
 
 The playground's own keys (``celerylab:playground:…``) are listed in playground/store.py.
 
-Admission (web/admission.py): what one client has in the lab.
+Admission (web/safety/admission.py): what one client has in the lab.
 
 | key                                   | type   | holds                                | expiry |
 |---------------------------------------|--------|--------------------------------------|--------|
@@ -133,7 +135,7 @@ def learner_workspace(learner: str) -> str:
 
 
 def outstanding(kind: str, who: str) -> str:
-    """Tasks of a learner or an address (``kind``) not yet finished (web/admission.py)."""
+    """Tasks of a learner or an address (``kind``) not yet finished (web/safety/admission.py)."""
     return f"{PREFIX}outstanding:{kind}:{who}"
 
 

@@ -3,7 +3,7 @@
 (() => {
   "use strict";
 
-  // Lifecycle order (web/protocol.py STATES): a late event never moves a task backwards.
+  // Lifecycle order (web/live/protocol.py STATES): a late event never moves a task backwards.
   const STATES = ["sent", "received", "started", "progress", "retry", "succeeded", "failed",
                   "rejected", "revoked"];
   const RANK = Object.fromEntries(STATES.map((s, i) => [s, i]));
@@ -208,7 +208,7 @@
   };
 
   // One line per retry: the error that caused it, and the wait the worker put on the re-sent
-  // message (its ETA minus the moment it was sent: fields.countdown, see web/protocol.py).
+  // message (its ETA minus the moment it was sent: fields.countdown, see web/live/protocol.py).
   function renderRetries(t) {
     const list = t.card.querySelector(".retries");
     const resends = t.resends || {};
@@ -304,7 +304,7 @@
     return body;
   }
 
-  // Presses waiting for their reply, by `ref` (web/runner.py echoes it back).
+  // Presses waiting for their reply, by `ref` (web/live/runner.py echoes it back).
   const pending = new Map();
   let pressCount = 0;
   const PRESS_TIMEOUT_MS = 10000;
@@ -361,7 +361,7 @@
       const params = paramsOf(form);
       body = panel.dataset.mode === "direct" ? await postExperiment(name, params)
         : await pressOverSocket(name, params);
-      // The runner's reply, whichever transport carried it, success or error (web/runner.py).
+      // The runner's reply, whichever transport carried it, success or error (web/live/runner.py).
       panel.dispatchEvent(new CustomEvent("celerylab:reply", {detail: body, bubbles: true}));
       if (body.type === "error") throw new Error(body.message || "The site refused that.");
     } catch (err) {

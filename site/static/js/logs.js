@@ -1,5 +1,5 @@
 // Chapter 9: the lines a task logs, as the worker writes them, under the button that sent it.
-// Each line arrives as a `task-log` event (web/protocol.py: state "log") through the same
+// Each line arrives as a `task-log` event (web/live/protocol.py: state "log") through the same
 // websocket as the task's lifecycle events; nothing here is made up in the browser.
 (() => {
   "use strict";

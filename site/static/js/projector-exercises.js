@@ -1,5 +1,5 @@
 // The projector's "Your turn" counts: how many learners have solved each exercise of the
-// lesson the class is on (web/class_exercises.py). Counts only, read every few seconds.
+// lesson the class is on (web/classroom/exercises.py). Counts only, read every few seconds.
 const box = document.getElementById("pj-exercises");
 const list = document.getElementById("pj-ex-list");
 

@@ -48,7 +48,7 @@
       label.classList.toggle("chosen", label.dataset.choice === verdict.answer);
       label.classList.toggle("correct", label.dataset.choice === verdict.correct_answer);
     }
-    // Server-rendered from our own template (web/quiz_views.py), like the page around it.
+    // Server-rendered from our own template (web/quiz/views.py), like the page around it.
     card.querySelector(".verdict").innerHTML = verdict.html;
     const note = card.querySelector(".locked-note");
     if (note) note.remove();

@@ -1,6 +1,6 @@
 // "Your turn": the learner's own files in CodeMirror, run on a Celery worker of their own.
 // The editor bundle is big, so it is imported only when a panel comes near the screen (or is
-// used). Runs go to the playground engine (web/playground.py); its live `run` messages arrive
+// used). Runs go to the playground engine (web/your_turn/runs.py); its live `run` messages arrive
 // on lab.js's websocket, and each task is drawn by lab.js's own task card and event log.
 const STORE_DELAY = 600; // ms of quiet typing before the edits are kept on the server
 const QUIET = 5000; // ms without a message from a live run before asking the server for it

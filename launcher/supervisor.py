@@ -1,0 +1,123 @@
+"""run.py's children: started in a session of their own, dying with run.py, watched, restarted
+with backoff when a worker crashes, and stopped in order; one run.py per var/ (a lock)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import config
+
+ROOT = config.ROOT
+
+
+# -- Children die with run.py; one run.py per var/ ------------------------------------------
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """In the child, before exec: ask Linux to send SIGTERM when run.py dies, even by SIGKILL."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass  # not Linux: Ctrl-C, SIGTERM and SIGHUP still stop every child
+    if os.getppid() == 1:
+        os._exit(1)  # run.py died before prctl took effect
+
+
+def hold_run_lock(var_dir: Path):
+    """Return an open, locked var/run.lock; SystemExit if another run.py holds it."""
+    import fcntl
+
+    var_dir.mkdir(parents=True, exist_ok=True)
+    lock = open(var_dir / "run.lock", "a+")  # kept open (and locked) while run.py lives
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        holder = lock.read().strip() or "another process"
+        lock.close()
+        raise SystemExit(
+            f"Celery Lab is already running from {var_dir} ({holder}); stop it first "
+            "(Ctrl-C in its terminal), or use another CELERY_LAB_VAR_DIR."
+        ) from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"pid {os.getpid()}\n")
+    lock.flush()
+    return lock
+
+
+# -- A worker that crashes is started again, with backoff --------------------------------------
+class Backoff:
+    """Restart delays 1, 2, 4 … s; gives up after ``limit`` crashes within ``window`` seconds."""
+
+    def __init__(self, limit: int, window: float = 60.0):
+        self.limit = limit
+        self.window = window
+        self.crashes: list[float] = []
+
+    def next_delay(self) -> float | None:
+        now = time.monotonic()
+        self.crashes = [t for t in self.crashes if now - t < self.window] + [now]
+        if len(self.crashes) > self.limit:
+            return None
+        return float(min(2 ** (len(self.crashes) - 1), 30))
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen
+
+
+class Supervisor:
+    """Owns the child processes: starts them, watches them, stops them all."""
+
+    def __init__(self) -> None:
+        self.children: list[Child] = []
+        self.stopping = False
+
+    def start(self, name: str, command: list[str], env: dict) -> subprocess.Popen:
+        # A session of its own: Ctrl-C reaches only us, and we stop children in order.
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, start_new_session=True, preexec_fn=die_with_parent
+        )
+        self.children.append(Child(name, process))
+        return process
+
+    def restart(self, child: Child, env: dict, command: list[str]) -> None:
+        """Start ``child`` again in its place (same name, same command)."""
+        self.children.remove(child)
+        self.start(child.name, command, env)
+
+    def dead_child(self) -> Child | None:
+        return next((c for c in self.children if c.process.poll() is not None), None)
+
+    def stop_all(self, timeout: float = 10.0) -> None:
+        self.stopping = True
+        # Web first (no new tasks), then the worker (finishes or returns its tasks), Redis last.
+        for child in reversed(self.children):
+            if child.process.poll() is None:
+                try:
+                    os.killpg(child.process.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    continue
+                try:
+                    child.process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    os.killpg(child.process.pid, signal.SIGKILL)
+                    child.process.wait()
+
+
+def describe_exit(code: int) -> str:
+    if code < 0:
+        return f"was killed by signal {signal.Signals(-code).name}"
+    return f"exited with code {code}"

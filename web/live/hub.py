@@ -1,0 +1,232 @@
+"""The one path for events: Celery's event stream -> this process -> the right websockets.
+
+Each web process runs one receiver thread (``EventHub``). It is the single owner of routing:
+it reads every Celery event, finds which learner sent the task (a route written to Redis at
+send time, so any web process can route a task that another process sent), and writes the
+message to that learner's open sockets. Websocket handler threads only register and
+unregister their connection.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+from celery import Celery
+from celery.events.receiver import EventReceiver
+from flask import Flask, current_app
+from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
+
+from .. import keys
+from ..safety import admission
+from . import protocol
+from .outbox import Connection
+
+log = logging.getLogger(__name__)
+
+PROBE_EVENT = "celerylab-probe"
+
+
+class _Receiver(EventReceiver):
+    """Celery's receiver, telling the hub once it consumes (so no early event is lost)."""
+
+    def __init__(self, *args, on_ready: Callable[[], None], **kwargs):
+        super().__init__(*args, **kwargs)
+        self._on_ready = on_ready
+
+    def on_consume_ready(self, connection, channel, consumers, **kwargs):
+        super().on_consume_ready(connection, channel, consumers, **kwargs)
+        self._on_ready()
+
+
+class _LRU(OrderedDict):
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def put(self, key, value):
+        self[key] = value
+        self.move_to_end(key)
+        if len(self) > self.size:
+            self.popitem(last=False)
+
+
+class EventHub:
+    """Receives Celery events in one thread and delivers them to subscribed connections."""
+
+    def __init__(self, celery: Celery, redis_client, route_ttl: int):
+        self.celery = celery
+        self.redis = redis_client
+        self.route_ttl = route_ttl
+        self._connections: dict[str, set[Connection]] = {}
+        self._conn_lock = threading.Lock()
+        # task id -> route (or None: not ours). The sender fills it too, so the first event of
+        # a task sent through this process needs no Redis round trip in the receiver thread.
+        self._routes = _LRU(20_000)
+        self._routes_lock = threading.Lock()
+        self._listeners: list[Callable[[dict, dict | None], None]] = []
+        self._consuming = threading.Event()
+        self.ready = threading.Event()  # set once an event has made the round trip
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._receiver: _Receiver | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self, wait: float = 5.0) -> bool:
+        """Start the receiver thread once, and wait until it is seeing events."""
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="celery-events", daemon=True)
+                self._thread.start()
+        return self.wait_ready(wait)
+
+    def wait_ready(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self.ready.is_set() and time.monotonic() < deadline:
+            if self._consuming.wait(min(0.05, max(0.0, deadline - time.monotonic()))):
+                self._send_probe()
+                self.ready.wait(0.05)
+        return self.ready.is_set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._receiver is not None:
+            self._receiver.should_stop = True
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _send_probe(self) -> None:
+        try:
+            with self.celery.events.default_dispatcher() as dispatcher:
+                dispatcher.send(PROBE_EVENT)
+        except OSError as exc:
+            log.warning("cannot send probe event: %s", exc)
+
+    def _run(self) -> None:
+        backoff = 0.2
+        while not self._stop.is_set():
+            try:
+                with self.celery.connection_for_read() as conn:
+                    self._receiver = _Receiver(
+                        conn,
+                        handlers={"*": self._on_event},
+                        app=self.celery,
+                        on_ready=self._consuming.set,
+                    )
+                    backoff = 0.2
+                    self._receiver.capture(limit=None, timeout=None, wakeup=False)
+            except (OSError, OperationalError, RedisError) as exc:
+                # The broker went away: say so, back off, and reconnect.
+                self._consuming.clear()
+                self.ready.clear()
+                if self._stop.is_set():
+                    break
+                log.warning("event stream lost (%s); reconnecting in %.1fs", exc, backoff)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
+
+    # -- subscriptions ---------------------------------------------------------------------
+    def connect(self, conn: Connection) -> None:
+        with self._conn_lock:
+            self._connections.setdefault(conn.learner, set()).add(conn)
+
+    def disconnect(self, conn: Connection) -> None:
+        with self._conn_lock:
+            conns = self._connections.get(conn.learner)
+            if conns is not None:
+                conns.discard(conn)
+                if not conns:
+                    del self._connections[conn.learner]
+
+    def add_listener(self, listener: Callable[[dict, dict | None], None]) -> None:
+        """Also hand every event (with its route, or None) to ``listener``, e.g. a classroom."""
+        self._listeners.append(listener)
+
+    def deliver(self, learner: str, message: dict) -> None:
+        """Send ``message`` to ``learner``'s sockets open in this process (a classroom notice)."""
+        self._deliver(learner, message)
+
+    def connection_count(self) -> int:
+        with self._conn_lock:
+            return sum(len(c) for c in self._connections.values())
+
+    # -- routing ---------------------------------------------------------------------------
+    def remember_route(self, task_id: str, route: dict) -> None:
+        """Record who sent ``task_id`` before it is sent; any web process can then route it."""
+        ttl = self.route_ttl
+        pipe = self.redis.pipeline()
+        pipe.set(keys.route(task_id), json.dumps(route), ex=ttl)
+        pipe.lpush(keys.learner_tasks(route["learner"]), task_id)
+        pipe.ltrim(keys.learner_tasks(route["learner"]), 0, 199)
+        pipe.expire(keys.learner_tasks(route["learner"]), ttl)
+        pipe.execute()
+        with self._routes_lock:
+            self._routes.put(task_id, route)
+
+    def forget_route(self, task_id: str, learner: str) -> None:
+        """Undo ``remember_route`` for a task that was never sent (its send raised)."""
+        pipe = self.redis.pipeline()
+        pipe.delete(keys.route(task_id))
+        pipe.lrem(keys.learner_tasks(learner), 1, task_id)
+        pipe.execute()
+        with self._routes_lock:
+            self._routes.pop(task_id, None)
+
+    def _route_for(self, task_id: str) -> dict | None:
+        with self._routes_lock:
+            if task_id in self._routes:
+                return self._routes[task_id]
+        raw = self.redis.get(keys.route(task_id))
+        route = json.loads(raw) if raw else None
+        with self._routes_lock:
+            self._routes.put(task_id, route)
+        return route
+
+    def _on_event(self, event: dict) -> None:
+        self.ready.set()
+        if event.get("type") == PROBE_EVENT:
+            return
+        route = None
+        try:
+            if protocol.is_run_event(event.get("type", "")) and event.get("uuid"):
+                # A playground run's live message: routed like a task, by the run's id.
+                route = self._route_for(event["uuid"])
+                if route is not None:
+                    self._deliver(route["learner"], protocol.run_message(event))
+            elif protocol.state_for(event.get("type", "")) and event.get("uuid"):
+                route = self._route_for(event["uuid"])
+                if route is not None:
+                    message = protocol.task_message(event, route)
+                    self._deliver(route["learner"], message)
+                    if message["state"] in admission.FINAL_STATES:
+                        admission.release(
+                            event["uuid"], route["learner"], route.get("address"), self.redis
+                        )
+            for listener in self._listeners:
+                listener(event, route)
+        except Exception:
+            # This thread is the stream's only owner: one bad event must never end it.
+            log.exception("could not route event %r", event.get("type"))
+
+    def _deliver(self, learner: str, message: dict) -> None:
+        with self._conn_lock:
+            conns = list(self._connections.get(learner, ()))
+        for conn in conns:
+            if not conn.send(message):
+                self.disconnect(conn)
+
+
+def init_app(app: Flask, celery: Celery) -> EventHub:
+    hub = EventHub(celery, app.extensions["redis"], app.config["ROUTE_TTL_SECONDS"])
+    app.extensions["hub"] = hub
+    return hub
+
+
+def get_hub() -> EventHub:
+    return current_app.extensions["hub"]

@@ -1,0 +1,180 @@
+"""Admission control: how much work one client may have in the lab, and the lab in all.
+
+A task counts against its learner and its address from the moment it is sent until its final
+event (succeeded, failed, rejected, revoked) reaches any web process, or until it could no
+longer be running (the hold: its countdown plus the time limit plus a margin), whichever comes
+first. Both are sorted sets of task ids scored by that deadline, so counting forgets lost
+events by itself and removing a task twice (every web process sees every event) is harmless.
+
+Dropping the cookie makes a new learner, never a new address, so the address bound is what
+holds a cookieless flood; it is sized for a whole class behind one NAT address. The queue
+bound (messages waiting in Redis) says "the lab is busy, try again in N s" to everyone before
+the queue grows so long that a click would wait behind it. Held direct calls (lesson 5, which
+hold a request for seconds) are counted the same way, per learner and per address.
+
+The client's address is the peer's, or, only when the peer is a configured proxy
+(``CELERY_LAB_TRUSTED_PROXIES``), the last address in X-Forwarded-For that is not a proxy.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import current_app, has_request_context, request
+
+import config
+
+from .. import keys
+from ..extensions import get_redis
+
+FINAL_STATES = {"succeeded", "failed", "rejected", "revoked"}
+
+# KEYS: learner set, address set, queue. ARGV: now, deadline, task id, learner cap, address
+# cap, queue cap. Returns {0} (admitted) or {1 learner | 2 address | 3 queue, seconds to wait}.
+_ADMIT = """
+local now = tonumber(ARGV[1])
+for i = 1, 2 do redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now) end
+local caps = {tonumber(ARGV[4]), tonumber(ARGV[5])}
+for i = 1, 2 do
+  if caps[i] > 0 and redis.call('ZCARD', KEYS[i]) >= caps[i] then
+    local first = redis.call('ZRANGE', KEYS[i], 0, 0, 'WITHSCORES')
+    return {i, math.ceil(tonumber(first[2]) - now)}
+  end
+end
+local depth = redis.call('LLEN', KEYS[3])
+if tonumber(ARGV[6]) > 0 and depth >= tonumber(ARGV[6]) then return {3, depth} end
+for i = 1, 2 do
+  redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3])
+  redis.call('EXPIRE', KEYS[i], math.ceil(tonumber(ARGV[2]) - now) + 1)
+end
+return {0}
+"""
+
+
+class Refused(Exception):
+    """Not admitted: ``message`` for a person, ``retry_after`` in seconds, an HTTP status."""
+
+    def __init__(self, code: str, message: str, retry_after: int, status: int):
+        super().__init__(message)
+        self.code = code
+        self.retry_after = retry_after
+        self.status = status
+
+
+def client_address() -> str:
+    """The client's address: X-Forwarded-For is believed only from a configured proxy."""
+    if not has_request_context():
+        return "-"
+    peer = request.remote_addr or "-"
+    trusted = current_app.config.get("TRUSTED_PROXIES", ())
+    if peer not in trusted:
+        return peer
+    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
+    for address in reversed([a for a in forwarded if a]):
+        if address not in trusted:
+            return address[:64]
+    return peer
+
+
+def _busy(retry_after: int) -> Refused:
+    return Refused(
+        "busy",
+        f"The lab is busy right now: try again in {retry_after} s.",
+        retry_after,
+        503,
+    )
+
+
+def admit(
+    task_id: str, learner: str, address: str, hold_seconds: float, per_client: bool = True
+) -> None:
+    """Count ``task_id`` against its learner and address, or raise Refused.
+
+    ``per_client=False`` (the instructor's burst) is held by the queue's bound only.
+    """
+    cfg = current_app.config
+    now = time.time()
+    outcome = get_redis().eval(
+        _ADMIT,
+        3,
+        keys.outstanding("learner", learner),
+        keys.outstanding("address", address),
+        config.QUEUE,
+        now,
+        now + hold_seconds,
+        task_id,
+        cfg["MAX_TASKS_PER_LEARNER"] if per_client else 0,
+        cfg["MAX_TASKS_PER_ADDRESS"] if per_client else 0,
+        cfg["MAX_QUEUED_TASKS"],
+    )
+    which = int(outcome[0])
+    if which == 0:
+        return
+    if which == 3:
+        # Roughly how long the worker takes to drain what waits, at its usual pace.
+        raise _busy(max(1, min(30, math.ceil(int(outcome[1]) / 100))))
+    wait = max(1, min(30, int(outcome[1])))
+    who = "this browser" if which == 1 else "your network"
+    cap = cfg["MAX_TASKS_PER_LEARNER"] if which == 1 else cfg["MAX_TASKS_PER_ADDRESS"]
+    raise Refused(
+        "rate_limited",
+        f"{cap} tasks from {who} are still waiting or running: let some finish, or try again "
+        f"in {wait} s.",
+        wait,
+        429,
+    )
+
+
+def release(task_id: str, learner: str, address: str | None, db=None) -> None:
+    """Stop counting ``task_id`` (its final event arrived, or it was never sent)."""
+    db = db or get_redis()
+    pipe = db.pipeline()
+    pipe.zrem(keys.outstanding("learner", learner), task_id)
+    if address:
+        pipe.zrem(keys.outstanding("address", address), task_id)
+    pipe.execute()
+
+
+@contextmanager
+def held_call(learner: str, address: str) -> Iterator[None]:
+    """Count one held direct call for the learner and the address while it runs."""
+    cfg = current_app.config
+    db = get_redis()
+    counted = [
+        (keys.held_calls("learner", learner), cfg["MAX_HELD_CALLS_PER_LEARNER"]),
+        (keys.held_calls("address", address), cfg["MAX_HELD_CALLS_PER_ADDRESS"]),
+    ]
+    slots = current_app.extensions["held_calls"]
+    if slots.take(address, learner, (cfg["MAX_HELD_CALLS"], 0, 0)) is not None:
+        raise _busy(5)  # every thread this process may give to held calls is taken
+    try:
+        with _held_per_client(db, counted):
+            yield
+    finally:
+        slots.give_back(address, learner)
+
+
+@contextmanager
+def _held_per_client(db, counted: list) -> Iterator[None]:
+    pipe = db.pipeline()
+    for key, _ in counted:
+        pipe.incr(key)
+        pipe.expire(key, 120)  # a process that died mid-call frees its count in time
+    counts = pipe.execute()[::2]
+    try:
+        if any(cap > 0 and n > cap for n, (_, cap) in zip(counts, counted, strict=True)):
+            raise Refused(
+                "rate_limited",
+                "You already have a call waiting for its answer: let it finish first.",
+                2,
+                429,
+            )
+        yield
+    finally:
+        pipe = db.pipeline()
+        for key, _ in counted:
+            pipe.decr(key)
+        pipe.execute()
