@@ -1,6 +1,6 @@
 """``python -m bench.sockets [--threads 2560] [--sockets 2000]``: pages with many sockets open.
 
-Starts a real stack (tests/support/stack.py, run.py's commands), measures a lesson page with no
+Starts a real stack (tests/support/stack.py, launcher/commands.py), measures a lesson page with no
 socket open, opens that many idle websockets from this process, and measures again: the web
 process's memory and threads, and the page's p50/p99. How the server model was chosen
 (README, "Many connections").

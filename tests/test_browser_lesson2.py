@@ -19,7 +19,13 @@ def test_the_lesson_shows_the_real_wiring(page: Page, base_url: str):
     open_lesson(page, base_url, SLUG)
     expect(page.locator("h1")).to_have_text("Setting up Celery with Flask")
     paths = page.locator(".source-path")
-    for path in ("config.py", "web/__init__.py", "web/celery_ext.py", "celery_app.py", "run.py"):
+    for path in (
+        "config.py",
+        "web/__init__.py",
+        "web/celery_ext.py",
+        "celery_app.py",
+        "launcher/commands.py",
+    ):
         expect(paths.filter(has_text=re.compile(f"^{re.escape(path)}$"))).to_have_count(1)
     wiring = page.locator(".highlight").filter(has_text="def celery_init_app")
     expect(wiring).to_contain_text("class FlaskTask(Task):")
