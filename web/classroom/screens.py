@@ -6,16 +6,15 @@ cannot leak from a projected screen (or its page source) before then.
 
 from __future__ import annotations
 
-import json
-
 from flask import current_app, url_for
 
-from .. import keys
 from ..extensions import get_redis
 from ..lessons.library import get_library
+from ..live import protocol
+from ..live.delivery import Key
 from ..quiz.questions import get_bank
 from . import rooms, task_tally
-from .projector import depth_history
+from .worker_panel import depth_history, stored_panel
 
 
 def join_url(code: str) -> str:
@@ -64,7 +63,6 @@ def snapshot(code: str) -> dict:
     every = questions()
     tallies = rooms.tallies(db, code, every)
     shown = rooms.revealed(db, code)
-    panel = db.get(keys.workers_panel())
     return {
         "class": rooms.require(db, code),
         "join_url": join_url(code),
@@ -75,41 +73,37 @@ def snapshot(code: str) -> dict:
         "lessons": [
             {"slug": x.slug, "number": x.number, "title": x.title} for x in get_library().all()
         ],
-        "workers": {"panel": json.loads(panel) if panel else None, "depth": depth_history(db)},
+        "workers": {"panel": stored_panel(db), "depth": depth_history(db)},
     }
 
 
 def _path(endpoint: str, **values) -> str:
-    # The feed thread has an app context but no request: build a path, not a full URL.
+    # The hub's lane has an app context but no request: build a path, not a full URL.
     return current_app.url_map.bind("").build(endpoint, values)
 
 
-def on_notice(code: str, what: str, event: dict) -> list[tuple[str, dict]]:
-    """Turn a class change announced by any web process into messages for screens here."""
+def on_notice(code: str, what: str, event: dict) -> list[tuple[Key, dict]]:
+    """Turn a class change announced by any web process into messages: for the class's
+    screens (``Key.classroom``) and, when the lesson moves or the class closes, its learners."""
     db = get_redis()
+    screens = Key.classroom(code)
     if what in ("tally", "reveal"):
         question = get_bank().get(event.get("question") or "")
-        return (
-            [("screens", {"type": "tally", "question": question_view(question, code)})]
-            if question
-            else []
-        )
+        return [(screens, protocol.tally(question_view(question, code)))] if question else []
     if what == "members":
-        names = _member_names(code)
-        return [("screens", {"type": "members", "members": names})]
+        return [(screens, protocol.members(_member_names(code)))]
     if what == "control":
-        return [("screens", {"type": "control", "message": str(event.get("message"))[:300]})]
+        return [(screens, protocol.control(event.get("message")))]
     if what in ("lesson", "closed"):
         info = rooms.require(db, code)
         lesson = get_library().get(info["lesson"] or "")
-        notice = {
-            "type": "classroom",
-            "what": what,
-            "code": code,
-            "lesson": lesson.slug if lesson else None,
-            "title": f"{lesson.number}. {lesson.title}" if lesson else None,
-            "url": _path("pages.lesson", slug=lesson.slug) if lesson else None,
-        }
-        screens = {"type": "class", "class": info}
-        return [("screens", screens)] + [(learner, notice) for learner in rooms.members(db, code)]
+        notice = protocol.classroom_notice(
+            what,
+            code,
+            lesson.slug if lesson else None,
+            f"{lesson.number}. {lesson.title}" if lesson else None,
+            _path("pages.lesson", slug=lesson.slug) if lesson else None,
+        )
+        learners = [(Key.learner(learner), notice) for learner in rooms.members(db, code)]
+        return [(screens, protocol.class_changed(info)), *learners]
     return []

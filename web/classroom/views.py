@@ -9,7 +9,6 @@ the learners' side (join, follow along, leave) in web/classroom/members.py.
 from __future__ import annotations
 
 import io
-import json
 import logging
 
 import segno
@@ -31,13 +30,14 @@ from werkzeug.exceptions import HTTPException
 from ..extensions import get_redis, sock
 from ..lessons.library import get_library
 from ..live import protocol
+from ..live.delivery import Key
 from ..live.hub import get_hub
 from ..live.outbox import Connection
 from . import api, instructor, members, rooms
 from .projector import get_projector
 from .projector import init_app as init_projector
 from .rooms import ClassroomError
-from .screens import join_url, on_notice, questions, snapshot
+from .screens import join_url, questions, snapshot
 
 log = logging.getLogger(__name__)
 
@@ -159,41 +159,33 @@ def projector_socket(ws, code):
     info = rooms.find(get_redis(), code)
     get_hub().start(wait=current_app.config["STREAM_READY_TIMEOUT"])
     projector = get_projector()
-    conn = Connection.from_config(ws, info["code"], current_app.config)
+    conn = Connection.from_config(ws, Key.classroom(info["code"]), current_app.config)
     limit = current_app.config["WS_MAX_MESSAGE_BYTES"]
 
     def on_message(raw) -> None:
         try:
-            action = json.loads(raw)["action"] if len(raw) <= limit else None
-        except (ValueError, KeyError, TypeError, RecursionError):
-            # RecursionError: json.loads on deep nesting. Uncaught, it reached Flask's error
-            # handler, which wrote an HTTP 400 into the open websocket.
-            action = None
+            action = protocol.parse_action(raw, limit, protocol.PROJECTOR_ACTIONS)["action"]
+        except protocol.ProtocolError as exc:
+            conn.send(protocol.error(exc.code, str(exc)))
+            return
         if action == "ping":
-            conn.send({"type": "pong"})
-        elif action == "snapshot":
-            conn.send({"type": "hello", **snapshot(info["code"])})
-        else:
-            conn.send(
-                protocol.error(
-                    "unknown_action",
-                    'The projector socket takes {"action": "ping"} or {"action": "snapshot"}.',
-                )
-            )
+            conn.send(protocol.pong())
+        else:  # "snapshot"
+            conn.send(protocol.projector_hello(snapshot(info["code"])))
 
     try:
         # The snapshot first, so it is the socket's first message; the counters that the
         # sampler pushes every half second cover anything that changed in between.
-        conn.send({"type": "hello", **snapshot(info["code"])})
-        projector.attach(info["code"], conn)
+        conn.send(protocol.projector_hello(snapshot(info["code"])))
+        projector.attach(conn)
         conn.serve(on_message)
     finally:
-        projector.detach(info["code"], conn)
+        projector.detach(conn)
 
 
 def init_app(app: Flask) -> None:
     """Start the classroom: its live feed, the answer tallies, the instructor and learner routes."""
-    init_projector(app).on_notice = on_notice
+    init_projector(app)
     members.init_app()
     app.register_blueprint(bp)
     app.register_blueprint(api.bp)

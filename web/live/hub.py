@@ -4,7 +4,10 @@ Each web process runs one receiver thread (``EventHub``). It is the single owner
 it reads every Celery event, finds which learner sent the task (a route written to Redis at
 send time, so any web process can route a task that another process sent), and writes the
 message to that learner's open sockets. Websocket handler threads only register and
-unregister their connection.
+unregister their connection, by its ``Key`` (a learner's pages, a class's projectors).
+
+Everything else that consumes events registers as an owner (``subscribe``) and gets its events
+in the hub's one lane thread (web/live/delivery.py), so it never slows the learners' events.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from redis.exceptions import RedisError
 
 from .. import keys
 from ..safety import admission
-from . import protocol
+from . import delivery
+from .delivery import Key, Owner
 from .outbox import Connection
 
 log = logging.getLogger(__name__)
@@ -63,13 +67,14 @@ class EventHub:
         self.celery = celery
         self.redis = redis_client
         self.route_ttl = route_ttl
-        self._connections: dict[str, set[Connection]] = {}
+        self._connections: dict[Key, set[Connection]] = {}
         self._conn_lock = threading.Lock()
         # task id -> route (or None: not ours). The sender fills it too, so the first event of
         # a task sent through this process needs no Redis round trip in the receiver thread.
         self._routes = _LRU(20_000)
         self._routes_lock = threading.Lock()
-        self._listeners: list[Callable[[dict, dict | None], None]] = []
+        self._owners: list[Owner] = []
+        self._lane = delivery.Lane()
         self._consuming = threading.Event()
         self.ready = threading.Event()  # set once an event has made the round trip
         self._stop = threading.Event()
@@ -100,6 +105,7 @@ class EventHub:
             self._receiver.should_stop = True
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self._lane.stop()
 
     def _send_probe(self) -> None:
         try:
@@ -131,30 +137,43 @@ class EventHub:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
 
-    # -- subscriptions ---------------------------------------------------------------------
+    # -- sockets and owners ----------------------------------------------------------------
     def connect(self, conn: Connection) -> None:
         with self._conn_lock:
-            self._connections.setdefault(conn.learner, set()).add(conn)
+            self._connections.setdefault(conn.key, set()).add(conn)
 
     def disconnect(self, conn: Connection) -> None:
         with self._conn_lock:
-            conns = self._connections.get(conn.learner)
+            conns = self._connections.get(conn.key)
             if conns is not None:
                 conns.discard(conn)
                 if not conns:
-                    del self._connections[conn.learner]
+                    del self._connections[conn.key]
 
-    def add_listener(self, listener: Callable[[dict, dict | None], None]) -> None:
-        """Also hand every event (with its route, or None) to ``listener``, e.g. a classroom."""
-        self._listeners.append(listener)
+    def subscribe(self, owner: Owner) -> None:
+        """Also hand ``owner`` each event it ``wants``, in the lane's thread (a classroom)."""
+        self._owners.append(owner)
 
-    def deliver(self, learner: str, message: dict) -> None:
-        """Send ``message`` to ``learner``'s sockets open in this process (a classroom notice)."""
-        self._deliver(learner, message)
-
-    def connection_count(self) -> int:
+    def send(self, key: Key, message: dict) -> None:
+        """Send ``message`` to the sockets of ``key`` open in this process."""
         with self._conn_lock:
-            return sum(len(c) for c in self._connections.values())
+            conns = list(self._connections.get(key, ()))
+        for conn in conns:
+            if not conn.send(message):
+                self.disconnect(conn)
+
+    def has(self, key: Key) -> bool:
+        with self._conn_lock:
+            return bool(self._connections.get(key))
+
+    def open_ids(self, kind: str) -> list[str]:
+        """The learners (or classes) of ``kind`` with a socket open in this process."""
+        with self._conn_lock:
+            return [key.id for key in self._connections if key.kind == kind]
+
+    def connection_count(self, kind: str = delivery.LEARNER) -> int:
+        with self._conn_lock:
+            return sum(len(c) for k, c in self._connections.items() if k.kind == kind)
 
     # -- routing ---------------------------------------------------------------------------
     def remember_route(self, task_id: str, route: dict) -> None:
@@ -192,34 +211,24 @@ class EventHub:
         self.ready.set()
         if event.get("type") == PROBE_EVENT:
             return
-        route = None
         try:
-            if protocol.is_run_event(event.get("type", "")) and event.get("uuid"):
-                # A playground run's live message: routed like a task, by the run's id.
-                route = self._route_for(event["uuid"])
-                if route is not None:
-                    self._deliver(route["learner"], protocol.run_message(event))
-            elif protocol.state_for(event.get("type", "")) and event.get("uuid"):
-                route = self._route_for(event["uuid"])
-                if route is not None:
-                    message = protocol.task_message(event, route)
-                    self._deliver(route["learner"], message)
-                    if message["state"] in admission.FINAL_STATES:
-                        admission.release(
-                            event["uuid"], route["learner"], route.get("address"), self.redis
-                        )
-            for listener in self._listeners:
-                listener(event, route)
+            task_id = delivery.routed_id(event)
+            self.dispatch(event, self._route_for(task_id) if task_id else None)
         except Exception:
             # This thread is the stream's only owner: one bad event must never end it.
             log.exception("could not route event %r", event.get("type"))
 
-    def _deliver(self, learner: str, message: dict) -> None:
-        with self._conn_lock:
-            conns = list(self._connections.get(learner, ()))
-        for conn in conns:
-            if not conn.send(message):
-                self.disconnect(conn)
+    def dispatch(self, event: dict, route: dict | None) -> None:
+        """Hand one event (with its route, or None) to its learner, then to its owners."""
+        decision = delivery.decide(event, route)
+        for key, message in decision.sends:
+            self.send(key, message)
+        if decision.release is not None:
+            task_id, learner, address = decision.release
+            admission.release(task_id, learner, address, self.redis)
+        for owner in self._owners:
+            if owner.wants(event, route):
+                self._lane.put(owner, event, route)
 
 
 def init_app(app: Flask, celery: Celery) -> EventHub:

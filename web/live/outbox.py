@@ -31,6 +31,7 @@ from wsproto.events import CloseConnection, TextMessage
 from wsproto.utilities import LocalProtocolError
 
 from . import protocol
+from .delivery import Key
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,7 @@ class Connection:
     def __init__(
         self,
         ws,
-        learner: str,
+        key: Key,
         *,
         max_bytes: int = 1 << 20,
         stall_seconds: float = 10.0,
@@ -100,7 +101,7 @@ class Connection:
         max_inbox: int = 64,
     ):
         self.ws = ws
-        self.learner = learner
+        self.key = key  # whose socket this is: the hub sends by it
         self.max_bytes = max_bytes
         self.stall_seconds = stall_seconds
         self.ahead_bytes = ahead_bytes
@@ -118,10 +119,10 @@ class Connection:
         ws.input_buffer.extend(early)
 
     @classmethod
-    def from_config(cls, ws, learner: str, config) -> Connection:
+    def from_config(cls, ws, key: Key, config) -> Connection:
         return cls(
             ws,
-            learner,
+            key,
             max_bytes=config.get("WS_SEND_QUEUE_BYTES", 1 << 20),
             stall_seconds=config.get("WS_SEND_STALL_SECONDS", 10.0),
             ahead_bytes=config.get("WS_SEND_AHEAD_BYTES", 256 * 1024),

@@ -27,6 +27,10 @@ Server to browser, one JSON object per frame, always with ``type``:
 Browser to server: ``{"action": "run", "experiment": "lesson5.delay", "params": {...},
 "ref": "any short string"}``, ``{"action": "sync", "task_ids": [...]}``, ``{"action": "ping"}``.
 A ``run`` is answered by web/live/runner.py, the same runner as ``POST /api/experiments/<name>``.
+
+The classroom's projector socket and a learner's ``classroom`` notice: see the builders at the
+end of this module (``projector_hello`` … ``classroom_notice``); both sockets' incoming frames
+are read by ``parse_action``.
 """
 
 from __future__ import annotations
@@ -140,8 +144,12 @@ def dumps(message: dict) -> str:
     return json.dumps(message, default=repr, separators=(",", ":"))
 
 
-def parse_action(raw: str | bytes, max_bytes: int) -> dict:
-    """Read one browser message; raise ProtocolError with a readable reason if it is junk."""
+def parse_action(raw: str | bytes, max_bytes: int, actions: tuple[str, ...] = ACTIONS) -> dict:
+    """Read one browser message; raise ProtocolError with a readable reason if it is junk.
+
+    The one parser of both sockets: the learners' (``ACTIONS``) and the projector's
+    (``PROJECTOR_ACTIONS``). ``max_bytes`` counts the frame as received (bytes or characters).
+    """
     if len(raw) > max_bytes:
         raise ProtocolError("too_large", f"Messages are limited to {max_bytes} bytes.")
     if isinstance(raw, bytes):
@@ -153,13 +161,17 @@ def parse_action(raw: str | bytes, max_bytes: int) -> dict:
         message = json.loads(raw)
     except ValueError:
         raise ProtocolError("bad_json", "That message is not JSON.") from None
+    except RecursionError:
+        # json.loads gives up on deep nesting with RecursionError, not ValueError. Uncaught,
+        # it reached Flask's error handler, which wrote an HTTP 400 into the open websocket.
+        raise ProtocolError("bad_json", "That message is nested too deeply to read.") from None
     if not isinstance(message, dict):
         raise ProtocolError("bad_json", 'A message must be a JSON object like {"action": …}.')
     action = message.get("action")
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in actions:
         raise ProtocolError(
             "unknown_action",
-            f"Unknown action {str(action)[:40]!r}; expected one of: {', '.join(ACTIONS)}.",
+            f"Unknown action {str(action)[:40]!r}; expected one of: {', '.join(actions)}.",
         )
     return message
 
@@ -186,4 +198,88 @@ def run_message(event: dict) -> dict:
         # For a ``task`` kind, the learner's worker's own timestamp; else when it was relayed.
         "timestamp": event.get("timestamp"),
         **fields,
+    }
+
+
+# -- the projector socket (/classroom/<code>/ws, instructor only) ---------------------------
+# Browser to server: {"action": "ping"} (-> pong) or {"action": "snapshot"} (-> hello), read by
+# parse_action(raw, limit, PROJECTOR_ACTIONS); junk gets the same ``error`` frames as on /ws.
+# Controls are HTTP POSTs (web/classroom/api.py). Server to browser, as things happen:
+PROJECTOR_ACTIONS = ("ping", "snapshot")
+CONTROL_MESSAGE_CHARS = 300
+# ``workers`` without a new panel: the panel did not change since this process last sent it.
+UNCHANGED = object()
+
+
+def pong() -> dict:
+    return {"type": "pong"}
+
+
+def projector_hello(snapshot: dict) -> dict:
+    """The whole picture, on connect and on ``snapshot`` (web/classroom/screens.py): ``class``,
+    ``join_url``, ``members`` (nicknames), ``counters``, ``events`` (recent), ``questions`` (with
+    tallies; the ``answer`` only once revealed), ``lessons``, ``workers`` (``panel``, ``depth``)."""
+    return {"type": "hello", **snapshot}
+
+
+def class_tasks(events: list[dict], counters: dict) -> dict:
+    """The class's task events as they arrive: each ``{task_id, who, experiment, task, state,
+    at, progress?, eta?, error?}`` (web/classroom/task_tally.py ``log_entry``), and the class's
+    ``counters`` after them."""
+    return {"type": "class-tasks", "events": events, "counters": counters}
+
+
+def counters(values: dict) -> dict:
+    """The class's counters (``sent, waiting, reserved, running, retrying, succeeded, failed,
+    retried, purged``, …) when they changed; checked every half second."""
+    return {"type": "counters", "counters": values}
+
+
+def workers(depth: list | None, panel: dict | None | object = UNCHANGED) -> dict:
+    """The worker panel, every half second: ``depth`` ``[time, n]`` (the queue's latest sample)
+    and, when it changed, ``panel``: ``{at, workers: [{worker, pool, concurrency, active,
+    reserved, scheduled, consuming, …}], error?}`` (null when no worker answered lately)."""
+    message = {"type": "workers", "depth": depth}
+    if panel is not UNCHANGED:
+        message["panel"] = panel
+    return message
+
+
+def workers_error(message: str) -> dict:
+    """The panel could not be sampled (Redis did not answer): ``{"type": "workers", "error"}``."""
+    return {"type": "workers", "error": message}
+
+
+def tally(question: dict) -> dict:
+    """One question's tally changed (an answer, a reveal): ``question`` as in ``hello``."""
+    return {"type": "tally", "question": question}
+
+
+def members(nicknames: list[str]) -> dict:
+    """Who is in the class now, by nickname (sorted, case-insensitively)."""
+    return {"type": "members", "members": nicknames}
+
+
+def class_changed(info: dict) -> dict:
+    """The class's lesson or status changed: ``class`` as in ``hello``."""
+    return {"type": "class", "class": info}
+
+
+def control(message: object) -> dict:
+    """What a worker control did, for the instructor to read (at most 300 characters)."""
+    return {"type": "control", "message": str(message)[:CONTROL_MESSAGE_CHARS]}
+
+
+def classroom_notice(
+    what: str, code: str, lesson: str | None, title: str | None, url: str | None
+) -> dict:
+    """To a learner in a class, on their own socket: the instructor moved (``what``: lesson) or
+    closed (closed) the class; ``lesson`` slug, ``title`` and ``url`` (null without a lesson)."""
+    return {
+        "type": "classroom",
+        "what": what,
+        "code": code,
+        "lesson": lesson,
+        "title": title,
+        "url": url,
     }

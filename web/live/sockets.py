@@ -14,6 +14,7 @@ from redis.exceptions import RedisError
 from ..extensions import sock
 from ..learners import current_learner
 from . import protocol, runner, task_log
+from .delivery import Key
 from .hub import get_hub
 from .outbox import Connection
 
@@ -26,7 +27,7 @@ def handle(message: dict, learner: str) -> dict:
     """Answer one validated browser message."""
     action = message["action"]
     if action == "ping":
-        return {"type": "pong"}
+        return protocol.pong()
     if action == "sync":
         ids = message.get("task_ids")
         if not isinstance(ids, list) or not all(isinstance(i, str) and len(i) <= 64 for i in ids):
@@ -57,7 +58,7 @@ def socket(ws):
     learner = current_learner()
     hub = get_hub()
     hub.start(wait=current_app.config["STREAM_READY_TIMEOUT"])
-    conn = Connection.from_config(ws, learner, current_app.config)
+    conn = Connection.from_config(ws, Key.learner(learner), current_app.config)
     hub.connect(conn)
     limit = current_app.config["WS_MAX_MESSAGE_BYTES"]
 
@@ -68,9 +69,6 @@ def socket(ws):
             reply = handle(message, learner)
         except protocol.ProtocolError as exc:
             reply = protocol.error(exc.code, str(exc))
-        except RecursionError:
-            # json.loads gives up on deep nesting with RecursionError, not ValueError.
-            reply = protocol.error("bad_json", "That message is nested too deeply to read.")
         except (RedisError, OperationalError) as exc:
             # Redis is restarting: say so and keep the socket; the page can try again.
             log.warning("websocket action failed, Redis unavailable: %s", exc)

@@ -27,6 +27,7 @@ from ..classroom.rooms import CLASS_TTL_SECONDS
 from ..classroom.rooms import from_session as classroom_in_session
 from ..extensions import get_redis
 from ..learners import current_learner
+from ..live.delivery import Owner
 from ..live.hub import get_hub
 
 bp = Blueprint("playground", __name__, url_prefix="/api/playground")
@@ -217,20 +218,22 @@ def count_class_run(redis, code: str, counter: str) -> None:
     pipe.execute()
 
 
-def count_ended_runs(redis):
-    """A hub listener: count each class member's ended run once, whichever process sees it."""
+def count_ended_runs(redis) -> Owner:
+    """A hub owner: count each class member's ended run once, whichever process sees it."""
 
-    def on_event(event: dict, route: dict | None) -> None:
-        code = (route or {}).get("run_classroom")
-        if event.get("type") != "playground-ended" or not code:
-            return
-        # Every web process receives the event; the one whose SADD is first counts it.
-        seen = keys.classroom(code, "seen")
-        if redis.sadd(seen, f"run-ended:{event['uuid']}"):
-            redis.expire(seen, CLASS_TTL_SECONDS)
-            count_class_run(redis, code, "runs_finished")
+    def wants(event: dict, route: dict | None) -> bool:
+        return event.get("type") == "playground-ended" and bool((route or {}).get("run_classroom"))
 
-    return on_event
+    def handle(items: list[tuple[dict, dict | None]]) -> None:
+        for event, route in items:
+            code = route["run_classroom"]
+            # Every web process receives the event; the one whose SADD is first counts it.
+            seen = keys.classroom(code, "seen")
+            if redis.sadd(seen, f"run-ended:{event['uuid']}"):
+                redis.expire(seen, CLASS_TTL_SECONDS)
+                count_class_run(redis, code, "runs_finished")
+
+    return Owner("class-runs", wants, handle)
 
 
 def init_app(app: Flask) -> None:
@@ -238,5 +241,5 @@ def init_app(app: Flask) -> None:
         "settings": PlaygroundSettings.from_env(),
         "lock": threading.Lock(),
     }
-    app.extensions["hub"].add_listener(count_ended_runs(app.extensions["redis"]))
+    app.extensions["hub"].subscribe(count_ended_runs(app.extensions["redis"]))
     app.register_blueprint(bp)
