@@ -30,7 +30,7 @@ exercises, not edits):
 |                                     |        | JSON {files, view, saved_at}: the edits |        |
 | celerylab:class:<c>:solved:<ex>     | set    | learners of the class who solved <ex>   | 30 d   |
 
-Classrooms (web/classroom/rooms.py, web/classroom/task_tally.py, web/classroom/projector.py);
+Classrooms (web/classroom/rooms.py, web/classroom/task_tally.py, web/classroom/worker_panel.py);
 <c> is a class's join code. Each class key lasts 30 days from the class's latest write.
 
 | key                             | type   | holds                                   | expiry |

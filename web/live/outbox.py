@@ -1,6 +1,6 @@
 """One open websocket, with bounded output and input, written only by its own thread.
 
-Any thread (the event hub, the classroom feed, the socket's handler) may ``send``: the message
+Any thread (the event hub, its owners' lane, the socket's handler) may ``send``: the message
 is encoded and queued, and returns at once. The socket's own handler thread (``serve``) is the
 only one that writes, and it never blocks: it writes with ``MSG_DONTWAIT`` and keeps at most
 ``ahead_bytes`` unsent in the kernel, so there is always room left there for a close frame. A
