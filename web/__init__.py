@@ -33,6 +33,7 @@ from . import (
     ws,
 )
 from .celery_ext import celery_init_app
+from .live import lifecycle
 from .sock import sock
 
 
@@ -80,6 +81,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     sock.init_app(app)
     guard.init_app(app)
     headers.init_app(app)
+    app.context_processor(lifecycle.template_context)  # the lifecycle, as data in each page
     capacity.init_app(app)  # after the Origin check: sockets and held calls per process
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)

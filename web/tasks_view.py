@@ -11,21 +11,13 @@ import json
 from celery.result import AsyncResult
 from flask import current_app
 
+from web.live import lifecycle
+
 from . import keys, protocol
 from .store import get_redis
 
-# Celery's result states, in the browser's vocabulary (see protocol.STATES).
-_STATE = {
-    "PENDING": "sent",
-    "RECEIVED": "received",
-    "STARTED": "started",
-    "PROGRESS": "progress",
-    "RETRY": "retry",
-    "SUCCESS": "succeeded",
-    "FAILURE": "failed",
-    "REVOKED": "revoked",
-    "REJECTED": "rejected",
-}
+# Celery's result states, in the browser's vocabulary (web/live/lifecycle.py).
+_STATE = lifecycle.RESULTS
 
 MAX_TASKS = 50
 
