@@ -163,6 +163,18 @@ def test_the_table_of_contents_marks_the_section_being_read(page: Page, base_url
     expect(current).to_have_text(lesson.toc[0]["name"])
 
 
+def test_a_heading_a_prediction_unlocks_is_marked_in_the_table_of_contents(page: Page, base_url):
+    page.goto(f"{base_url}/lessons/what-is-a-task")
+    unlocked = next(t for t in LESSONS[0].toc if t["locks"] == ["lesson1-direct-call"])
+    link = page.locator(f'nav.toc a[href="#{unlocked["id"]}"]')
+    expect(link).to_have_count(0)  # hidden behind the prediction, so not listed yet
+    card = page.locator('.quiz-question[data-question="lesson1-direct-call"]')
+    card.get_by_role("button", name="Show me anyway").click()
+    expect(link).to_have_count(1)  # the list was rebuilt with the heading in it
+    link.click()
+    expect(link).to_have_attribute("aria-current", "location")
+
+
 def test_at_phone_width_no_page_scrolls_sideways(page: Page, base_url: str):
     page.set_viewport_size({"width": 360, "height": 740})
     width = "document.documentElement.scrollWidth"

@@ -201,7 +201,7 @@ function showProjector(root) {
 
   // -- the worker panel
   function drawDepth() {
-    const svg = $("pj-depth-chart");
+    const chart = $("pj-depth-chart");
     const now = Date.now() / 1000;
     const points = state.depth.filter(([t]) => t > now - CHART_SECONDS);
     const top = Math.max(5, ...points.map(([, d]) => d));
@@ -214,7 +214,7 @@ function showProjector(root) {
     }
     area.setAttribute("class", "pj-area");
     line.setAttribute("class", "pj-line");
-    svg.replaceChildren(area, line);
+    chart.replaceChildren(area, line);
     $("pj-depth-max").textContent = say("chart_top", {top});
     const last = points[points.length - 1];
     $("pj-depth-now").textContent = last ? String(last[1]) : "–";

@@ -10,7 +10,7 @@ const ABOVE_THE_LINE = "1000000px 0px -66% 0px";
 const passed = new Set();
 let links = [];
 let headings = [];
-let atBottom = false;
+let atBottom = false;  // the lesson's end is in view
 
 // A heading hidden behind an unanswered prediction has no box: its link waits, dimmed.
 const shown = (h) => h.getClientRects().length > 0;
@@ -42,15 +42,15 @@ const crossing = new IntersectionObserver((entries) => {
   mark();
 }, {rootMargin: ABOVE_THE_LINE});
 
-// The end of the page: once it is in view (after some scrolling), the last section is current.
-const end = document.createElement("div");
-end.className = "toc-end";
-end.setAttribute("aria-hidden", "true");
-document.body.append(end);
-new IntersectionObserver(([entry]) => {
-  atBottom = entry.isIntersecting && window.scrollY > 0;
-  mark();
-}).observe(end);
+// The end of the lesson (its links to the next and previous ones): once half of it is in view
+// after some scrolling, a short last section that never reaches the line is the one being read.
+const end = document.querySelector(".prevnext");
+if (end) {
+  new IntersectionObserver(([entry]) => {
+    atBottom = entry.intersectionRatio >= 0.5 && window.scrollY > 0;
+    mark();
+  }, {threshold: 0.5}).observe(end);
+}
 
 // (Re)read the links and their headings; observing afresh reports where each heading is now.
 function watch() {
