@@ -15,8 +15,13 @@
   if (stored(SIZE) === "large") root.dataset.size = "large";
 
   const isDark = () => root.dataset.theme === "dark" || (root.dataset.theme === "auto" && systemDark.matches);
-  const markDark = () => { root.dataset.dark = isDark() ? "yes" : "no"; };
+  const markDark = () => {
+    const dark = isDark() ? "yes" : "no";
+    if (root.dataset.dark !== dark) root.dataset.dark = dark;
+  };
   markDark();
+  // Whoever sets the theme (the button, a test), data-dark follows it.
+  new MutationObserver(markDark).observe(root, {attributes: true, attributeFilter: ["data-theme"]});
 
   function label(themeButton, sizeButton) {
     markDark();
@@ -47,5 +52,7 @@
       });
     }
     systemDark.addEventListener("change", () => label(themeButton, sizeButton));
+    new MutationObserver(() => label(themeButton, sizeButton))
+      .observe(root, {attributes: true, attributeFilter: ["data-theme", "data-size"]});
   });
 })();
