@@ -49,6 +49,11 @@ def test_a_learner_joins_follows_answers_and_presses_and_the_projector_shows_it(
     expect(projector.locator("#pj-names li")).to_have_text(["Ana ×"])
     projector.get_by_role("button", name="Start").click()
     expect(projector.locator("#pj-members-count")).to_have_text("1")
+    # The join screen is a modal dialog: open it again, and Escape puts it away.
+    projector.get_by_role("button", name="Join screen").click()
+    expect(projector.get_by_role("dialog", name="Join screen")).to_be_visible()
+    projector.keyboard.press("Escape")
+    expect(projector.locator("#pj-overlay")).to_be_hidden()
 
     # Follow-along: the learner's page offers the instructor's lesson.
     projector.get_by_label("Move the class to a lesson").select_option("delay-vs-direct-call")

@@ -12,6 +12,7 @@ from playwright.sync_api import Page, expect
 from config import ROOT
 from tests.support.learner_page import experiment, experiment_selector, open_lesson
 from web.lessons import library
+from web.live import lifecycle
 
 pytestmark = pytest.mark.browser
 
@@ -161,6 +162,32 @@ def test_the_table_of_contents_marks_the_section_being_read(page: Page, base_url
     expect(current).to_have_text(last["name"])
     page.evaluate("window.scrollTo(0, 0)")
     expect(current).to_have_text(lesson.toc[0]["name"])
+
+
+def test_the_pages_lifecycle_module_follows_the_servers_rule(page: Page, base_url: str):
+    """lib/lifecycle.js reads the page's data: it agrees with lifecycle.advances on every pair."""
+    page.goto(f"{base_url}/lessons/what-is-a-task")
+    pairs = [[old, new] for old in [None, *lifecycle.STATES] for new in [*lifecycle.STATES, "log"]]
+    moved = page.evaluate(
+        """async (pairs) => {
+            const {advances} = await import("/static/js/lib/lifecycle.js");
+            return pairs.map(([old, next]) => advances(old, next));
+        }""",
+        pairs,
+    )
+    assert moved == [lifecycle.advances(old, new) for old, new in pairs]
+
+
+def test_a_heading_a_prediction_unlocks_is_marked_in_the_table_of_contents(page: Page, base_url):
+    page.goto(f"{base_url}/lessons/what-is-a-task")
+    unlocked = next(t for t in LESSONS[0].toc if t["locks"] == ["lesson1-direct-call"])
+    link = page.locator(f'nav.toc a[href="#{unlocked["id"]}"]')
+    expect(link).to_have_count(0)  # hidden behind the prediction, so not listed yet
+    card = page.locator('.quiz-question[data-question="lesson1-direct-call"]')
+    card.get_by_role("button", name="Show me anyway").click()
+    expect(link).to_have_count(1)  # the list was rebuilt with the heading in it
+    link.click()
+    expect(link).to_have_attribute("aria-current", "location")
 
 
 def test_at_phone_width_no_page_scrolls_sideways(page: Page, base_url: str):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import time
 
@@ -18,6 +19,8 @@ from tests.support.classroom_people import Instructor, fetch, join
 from tests.support.learners import Learner, receive_until
 from tests.support.stack import poll
 from web import keys, signals
+from web.classroom import task_tally
+from web.live import lifecycle
 
 
 @pytest.fixture
@@ -452,3 +455,39 @@ def test_a_learners_answer_moves_the_class_tally(code, instructor, ana):
     assert pushed["id"] == "lesson5-direct-wait"
     assert pushed["tally"]["counts"]["a"] == 1 and pushed["tally"]["total"] == 1
     assert pushed["answer"] is None  # not revealed yet
+
+
+def test_the_class_tally_script_moves_tasks_by_the_lifecycles_rule(stack):
+    """The generated Lua, run by the real Redis, agrees with lifecycle.advances on every pair."""
+    pairs = list(itertools.product([None, *lifecycle.STATES], lifecycle.STATES))
+    script = lifecycle.LUA + (
+        "local out = {}\n"
+        "for i = 1, #ARGV, 2 do\n"
+        "  local old = ARGV[i]\n"
+        "  if old == '' then old = false end\n"
+        "  out[#out + 1] = lifecycle_advances(old, ARGV[i + 1]) and 1 or 0\n"
+        "end\n"
+        "return out\n"
+    )
+    args = [a for old, new in pairs for a in (old or "", new)]
+    moved = stack.redis().eval(script, 0, *args)
+    assert [bool(m) for m in moved] == [lifecycle.advances(old, new) for old, new in pairs]
+
+
+def test_the_class_tally_counts_a_retried_task_once_and_ignores_late_events(stack):
+    db = stack.redis()
+    code = "LIFECYCLE1"
+    db.hset(keys.classroom(code), "status", "open")
+    recorder = task_tally.Recorder(db)
+    sequence = ["received", "sent", "started", "sent", "retry", "received", "started", "succeeded"]
+    for at, state in enumerate(sequence):
+        message = {"task_id": "t1", "state": state, "timestamp": at, "fields": {}}
+        assert recorder.record(code, message, "learner-1", "Ana")
+    late = {"task_id": "t1", "state": "started", "timestamp": 99, "fields": {}}
+    recorder.record(code, late, "learner-1", "Ana")
+    counted = task_tally.counters(db, code)
+    assert counted["sent"] == 1
+    assert counted["retried"] == 1
+    assert counted["succeeded"] == 1
+    assert counted["running"] == counted["waiting"] == counted["retrying"] == 0
+    assert db.hget(keys.classroom(code, "tasks"), "t1") == "succeeded"

@@ -21,7 +21,7 @@ from .classroom import views as classroom_views
 from .extensions import sock
 from .lessons import library
 from .lessons import views as lesson_views
-from .live import api, hub, sockets
+from .live import api, hub, lifecycle, sockets
 from .quiz import questions
 from .quiz import views as quiz_views
 from .safety import capacity, guard, headers
@@ -72,6 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     sock.init_app(app)
     guard.init_app(app)
     headers.init_app(app)
+    app.context_processor(lifecycle.template_context)  # the lifecycle, as data in each page
     capacity.init_app(app)  # after the Origin check: sockets and held calls per process
     app.register_blueprint(lesson_views.bp)
     app.register_blueprint(api.bp)

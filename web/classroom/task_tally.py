@@ -14,13 +14,16 @@ import json
 
 import redis
 
+from web.live import lifecycle
+
 from .. import keys
 from .rooms import CLASS_TTL_SECONDS
 
 LOG_LENGTH = 200
 
-# Lifecycle rank: a task only moves forward, except that a retried task starts over (its next
-# events are a new delivery). "purged" is what the instructor's purge makes of waiting tasks.
+# Whether a state moves a task (only forward, except after a retry) is web/live/lifecycle.py's
+# rule: its generated Lua, prepended when the script is registered, defines lifecycle_advances.
+# "purged" is what the instructor's purge makes of waiting tasks.
 _RECORD = """
 local class, tasks, counters, by_learner = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local seen, log = KEYS[5], KEYS[6]
@@ -28,14 +31,8 @@ local task, state, fingerprint, learner, entry = ARGV[1], ARGV[2], ARGV[3], ARGV
 local ttl, log_length = tonumber(ARGV[6]), tonumber(ARGV[7])
 if redis.call('HGET', class, 'status') ~= 'open' then return 0 end
 if redis.call('SADD', seen, fingerprint) == 0 then return 0 end
-local rank = {sent=0, purged=1, received=2, started=3, progress=4, retry=5,
-              succeeded=9, failed=9, rejected=9, revoked=9}
 local old = redis.call('HGET', tasks, task)
-local move
-if not old then move = true
-elseif rank[old] == 9 then move = false
-elseif old == 'retry' then move = state ~= 'sent'
-else move = rank[state] > rank[old] end
+local move = lifecycle_advances(old, state)
 if not old then
   redis.call('HINCRBY', counters, 'sent', 1)
   redis.call('HINCRBY', by_learner, learner .. ':sent', 1)
@@ -97,7 +94,7 @@ class Recorder:
 
     def __init__(self, db: redis.Redis):
         self.db = db
-        self._record = db.register_script(_RECORD)
+        self._record = db.register_script(lifecycle.LUA + _RECORD)
         self._purge = db.register_script(_PURGE)
 
     def record(self, code: str, message: dict, learner: str, nickname: str) -> bool:

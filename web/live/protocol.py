@@ -39,31 +39,13 @@ import json
 import time
 from datetime import UTC, datetime
 
-# Lifecycle order: the browser sorts by this, so a late event never moves a task backwards.
-STATES = (
-    "sent",
-    "received",
-    "started",
-    "progress",
-    "retry",
-    "succeeded",
-    "failed",
-    "rejected",
-    "revoked",
-)
+from web.live import lifecycle
+
+# Lifecycle order and Celery's event names: defined once, in web/live/lifecycle.py.
+STATES = lifecycle.EVENT_STATES
 
 _EVENT_TO_STATE = {
-    "task-sent": "sent",
-    "task-received": "received",
-    "task-started": "started",
-    "task-progress": "progress",
-    "task-retried": "retry",
-    "task-succeeded": "succeeded",
-    "task-failed": "failed",
-    "task-rejected": "rejected",
-    # Custom, from sandbox_tasks/serialization.py: the worker refused to decode the message.
-    "task-refused": "rejected",
-    "task-revoked": "revoked",
+    **lifecycle.EVENTS,
     # Custom, from sandbox_tasks/logs.py: a line the task logged. Not a lifecycle state (not in
     # STATES): it never moves a task forward, it only carries fields level, message and line.
     "task-log": "log",

@@ -13,20 +13,10 @@ from flask import current_app
 
 from .. import keys
 from ..extensions import get_redis
-from . import protocol
+from . import lifecycle, protocol
 
-# Celery's result states, in the browser's vocabulary (see protocol.STATES).
-_STATE = {
-    "PENDING": "sent",
-    "RECEIVED": "received",
-    "STARTED": "started",
-    "PROGRESS": "progress",
-    "RETRY": "retry",
-    "SUCCESS": "succeeded",
-    "FAILURE": "failed",
-    "REVOKED": "revoked",
-    "REJECTED": "rejected",
-}
+# Celery's result states, in the browser's vocabulary (web/live/lifecycle.py).
+_STATE = lifecycle.RESULTS
 
 MAX_TASKS = 50
 

@@ -26,11 +26,12 @@ from contextlib import contextmanager
 from flask import current_app, has_request_context, request
 
 import config
+from web.live import lifecycle
 
 from .. import keys
 from ..extensions import get_redis
 
-FINAL_STATES = {"succeeded", "failed", "rejected", "revoked"}
+FINAL_STATES = lifecycle.FINAL
 
 # KEYS: learner set, address set, queue. ARGV: now, deadline, task id, learner cap, address
 # cap, queue cap. Returns {0} (admitted) or {1 learner | 2 address | 3 queue, seconds to wait}.

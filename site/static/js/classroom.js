@@ -1,81 +1,50 @@
 // The instructor's screens: the class list, and the projector view with its controls.
 // Everything drawn here comes from the server: a snapshot on connect, then live messages on
 // the projector websocket. Controls are plain POSTs; each says on screen what happened.
-(() => {
-  "use strict";
+import {el, svg, words} from "./lib/dom.js";
+import {postJson} from "./lib/http.js";
+import {LABELS, advances, isFinal, reached} from "./lib/lifecycle.js";
+import {connectionBadge, liveSocket} from "./lib/socket.js";
 
-  const STATES = ["sent", "purged", "received", "started", "progress", "retry", "succeeded",
-                  "failed", "rejected", "revoked"];
-  const RANK = Object.fromEntries(STATES.map((s, i) => [s, i]));
-  const FINAL = new Set(["succeeded", "failed", "rejected", "revoked"]);
-  const STATE_WORDS = {sent: "in queue", purged: "purged", received: "taken",
-                       started: "running", progress: "running", retry: "retrying",
-                       succeeded: "succeeded", failed: "failed", rejected: "rejected",
-                       revoked: "revoked"};
-  const FEED_ROWS = 40;
-  const CHART_SECONDS = 120;
+const say = words("projector");
+const FEED_ROWS = 40;
+const CHART_SECONDS = 120;
+const clock = (t) => new Date(t * 1000).toLocaleTimeString([], {hour12: false});
+// A POST that never hangs: after 10 s it gives up and says so.
+const post = (path, body) => postJson(path, body || {}, {timeoutMs: 10000});
 
-  function el(tag, attrs = {}, text = "") {
-    const node = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-    if (text !== "") node.textContent = text;
-    return node;
-  }
-  const clock = (t) => new Date(t * 1000).toLocaleTimeString([], {hour12: false});
+// ---- the class list ---------------------------------------------------------------------
+const openButton = document.getElementById("open-class");
+if (openButton) {
+  openButton.addEventListener("click", async () => {
+    openButton.disabled = true;
+    const {ok, data} = await post("/api/classroom/classes");
+    if (ok) { location.href = data.url; return; }
+    openButton.disabled = false;
+    const status = document.getElementById("dashboard-status");
+    status.textContent = data.message;
+    status.classList.add("error");
+  });
+}
 
-  // A POST that never hangs: after 10 s it gives up and says so.
-  async function post(path, body) {
-    const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), 10000);
-    try {
-      const res = await fetch(path, {method: "POST", credentials: "same-origin", signal: abort.signal,
-        headers: {"Content-Type": "application/json"}, body: JSON.stringify(body || {})});
-      let data = {};
-      try { data = await res.json(); } catch (_) { data = {message: `The site answered ${res.status}.`}; }
-      return {ok: res.ok, data};
-    } catch (err) {
-      const message = err.name === "AbortError" ? "The site did not answer within 10 s." : "The site could not be reached.";
-      return {ok: false, data: {message}};
-    } finally {
-      clearTimeout(timer);
-    }
-  }
+const projector = document.querySelector(".projector");
+if (projector) showProjector(projector);
 
-  // ---- the class list ---------------------------------------------------------------------
-  const openButton = document.getElementById("open-class");
-  if (openButton) {
-    openButton.addEventListener("click", async () => {
-      openButton.disabled = true;
-      const {ok, data} = await post("/api/classroom/classes");
-      if (ok) { location.href = data.url; return; }
-      openButton.disabled = false;
-      const status = document.getElementById("dashboard-status");
-      status.textContent = data.message;
-      status.classList.add("error");
-    });
-  }
-
-  const root = document.querySelector(".projector");
-  if (!root) return;
-
-  // ---- the projector ----------------------------------------------------------------------
+// ---- the projector ----------------------------------------------------------------------
+function showProjector(root) {
   const code = root.dataset.code;
   const api = (action) => `/api/classroom/${code}/${action}`;
   const state = {questions: new Map(), selected: null, lesson: null, panel: null, depth: [],
                  rows: new Map(), gone: new Set()};
   const $ = (id) => document.getElementById(id);
-  const connBadge = $("conn");
+  const setConn = connectionBadge($("conn"), words("conn"));
   const status = $("pj-control-status");
+  const overlay = $("pj-overlay");
 
-  function say(text, bad) {
+  function tell(text, bad) {
     status.textContent = text;
     status.classList.toggle("error", Boolean(bad));
     status.setAttribute("role", bad ? "alert" : "status");
-  }
-
-  function setConn(text, ok) {
-    connBadge.textContent = text;
-    connBadge.dataset.ok = ok ? "yes" : "no";
   }
 
   // -- counters and members
@@ -95,12 +64,12 @@
 
   function showMembers(names) {
     $("pj-members-count").textContent = String(names.length);
-    $("pj-members-label").textContent = names.length === 1 ? "learner joined" : "learners joined";
-    $("pj-overlay-count").textContent = `${names.length} joined so far.`;
+    $("pj-members-label").textContent = say.count("members", names.length);
+    $("pj-overlay-count").textContent = say("joined_so_far", {n: names.length});
     $("pj-names").replaceChildren(...names.map((n) => {
       const item = el("li", {}, n);
       // The instructor can take someone out of the class (a made-up or unwelcome nickname).
-      const remove = el("button", {type: "button", class: "pj-remove", "aria-label": `Remove ${n}`,
+      const remove = el("button", {type: "button", class: "pj-remove", "aria-label": say("remove", {name: n}),
                                    "data-nickname": n}, "×");
       item.append(" ", remove);
       return item;
@@ -110,14 +79,14 @@
     const button = e.target.closest(".pj-remove");
     if (!button) return;
     const nickname = button.dataset.nickname;
-    control(button, "members/remove", {nickname}, () => `${nickname} is no longer in the class.`);
+    control(button, "members/remove", {nickname}, () => say("removed", {name: nickname}));
   });
 
   function showClass(info) {
     const moved = state.lesson !== info.lesson;
     state.lesson = info.lesson;
     root.dataset.status = info.status;
-    $("pj-class-status").textContent = info.status === "open" ? "Open" : "Closed: nobody can join";
+    $("pj-class-status").textContent = say(info.status === "open" ? "class_open" : "class_closed");
     $("pj-lesson").value = info.lesson || "";
     // A new lesson brings its own questions, unless the instructor picked one by hand.
     if (moved && !state.pickedByHand && state.questions.size) chooseDefaultQuestion();
@@ -142,22 +111,23 @@
         if (state.gone.size > 5000) state.gone.delete(state.gone.values().next().value);
       }
     }
-    const forward = row.state === null || (!FINAL.has(row.state) &&
-      (RANK[e.state] > RANK[row.state] || (row.state === "retry" && e.state !== "sent")));
+    const forward = advances(row.state, e.state);
     if (forward) row.state = e.state;
     row.el.dataset.state = row.state;
-    row.el.querySelector(".pj-state").textContent = STATE_WORDS[row.state] || row.state;
+    row.el.querySelector(".pj-state").textContent = LABELS[row.state] || row.state;
     let extra = "";
     if (row.state === "progress" && e.progress) extra = `${e.progress[0]}/${e.progress[1]}`;
-    if (e.eta && !FINAL.has(row.state) && RANK[row.state] < RANK.started) extra = `countdown until ${new Date(e.eta).toLocaleTimeString([], {hour12: false})}`;
+    if (e.eta && !isFinal(row.state) && !reached(row.state, "started")) {
+      extra = say("countdown_until", {time: new Date(e.eta).toLocaleTimeString([], {hour12: false})});
+    }
     if (e.error) extra = e.error;
     if (forward || extra) row.el.querySelector(".pj-extra").textContent = extra;
   }
 
   // -- answers
   function questionLabel(q) {
-    const where = q.lesson ? `L${q.lesson}` : "Myth";
-    return `${where} · ${q.id} · ${q.tally.total} answered`;
+    const where = q.lesson ? say("where_lesson", {n: q.lesson}) : say("where_myth");
+    return say("question_label", {where, id: q.id, total: q.tally.total});
   }
 
   function fillQuestionPicker() {
@@ -186,13 +156,13 @@
     const q = state.questions.get(state.selected);
     const reveal = $("pj-reveal");
     if (!q) {
-      box.replaceChildren(el("p", {class: "pj-muted"}, "No questions yet."));
+      box.replaceChildren(el("p", {class: "pj-muted"}, say("no_questions")));
       reveal.disabled = true;
       return;
     }
     reveal.disabled = false;
     reveal.setAttribute("aria-pressed", String(q.revealed));
-    reveal.textContent = q.revealed ? "Hide answer" : "Reveal answer";
+    reveal.textContent = say(q.revealed ? "hide_answer" : "reveal_answer");
     const prompt = el("div", {class: "pj-prompt"});
     prompt.innerHTML = q.prompt_html;  // rendered by the server from our own question files
     const bars = el("ol", {class: "pj-bars"});
@@ -208,7 +178,7 @@
       const text = el("span");
       text.innerHTML = choice.html;
       label.append(text);
-      if (q.revealed && choice.key === q.answer) label.append(el("span", {class: "pj-correct"}, " ✓ correct"));
+      if (q.revealed && choice.key === q.answer) label.append(el("span", {class: "pj-correct"}, " " + say("correct")));
       const track = el("div", {class: "pj-track"});
       const fill = el("div", {class: "pj-fill"});
       fill.style.width = `${(100 * n) / most}%`;
@@ -216,7 +186,9 @@
       li.append(label, track);
       bars.append(li);
     }
-    const foot = el("p", {class: "pj-muted"}, `${q.tally.total} answered` + (q.tally.skipped ? `, ${q.tally.skipped} chose to see it without answering` : ""));
+    const foot = el("p", {class: "pj-muted"}, q.tally.skipped
+      ? say("answered_skipped", {total: q.tally.total, skipped: q.tally.skipped})
+      : say("answered", {total: q.tally.total}));
     box.replaceChildren(prompt, bars, foot);
   }
 
@@ -229,22 +201,21 @@
 
   // -- the worker panel
   function drawDepth() {
-    const svg = $("pj-depth-chart");
+    const chart = $("pj-depth-chart");
     const now = Date.now() / 1000;
     const points = state.depth.filter(([t]) => t > now - CHART_SECONDS);
     const top = Math.max(5, ...points.map(([, d]) => d));
     const xy = points.map(([t, d]) => `${((t - (now - CHART_SECONDS)) / CHART_SECONDS * 600).toFixed(1)},${(135 - (d / top) * 125).toFixed(1)}`);
-    const ns = "http://www.w3.org/2000/svg";
-    const area = document.createElementNS(ns, "polygon");
-    const line = document.createElementNS(ns, "polyline");
+    const area = svg("polygon");
+    const line = svg("polyline");
     if (xy.length) {
       area.setAttribute("points", `${xy[0].split(",")[0]},135 ${xy.join(" ")} ${xy[xy.length - 1].split(",")[0]},135`);
       line.setAttribute("points", xy.join(" "));
     }
     area.setAttribute("class", "pj-area");
     line.setAttribute("class", "pj-line");
-    svg.replaceChildren(area, line);
-    $("pj-depth-max").textContent = `top of chart: ${top}`;
+    chart.replaceChildren(area, line);
+    $("pj-depth-max").textContent = say("chart_top", {top});
     const last = points[points.length - 1];
     $("pj-depth-now").textContent = last ? String(last[1]) : "–";
   }
@@ -257,19 +228,20 @@
     list.replaceChildren(...workers.map((w) => {
       const li = el("li", {"data-worker": w.worker});
       const paused = w.consuming === false;
-      li.append(el("strong", {}, w.worker), el("span", {}, `${w.pool} × ${w.concurrency}`),
-                el("span", {}, `running ${w.active}`), el("span", {}, `held ${(w.reserved || 0) + (w.scheduled || 0)}`),
-                el("span", {class: paused ? "paused" : "taking"}, paused ? "PAUSED" : "taking tasks"));
+      li.append(el("strong", {}, w.worker), el("span", {}, say("pool", {pool: w.pool, n: w.concurrency})),
+                el("span", {}, say("running", {n: w.active})),
+                el("span", {}, say("held", {n: (w.reserved || 0) + (w.scheduled || 0)})),
+                el("span", {class: paused ? "paused" : "taking"}, say(paused ? "paused_worker" : "taking")));
       return li;
     }));
     if (panel.error || !workers.length) {
-      pill.textContent = panel.error ? "cannot ask" : "no worker answered";
+      pill.textContent = say(panel.error ? "cannot_ask" : "no_worker");
       pill.dataset.tone = "bad";
     } else if (workers.every((w) => w.consuming === false)) {
-      pill.textContent = "paused";
+      pill.textContent = say("paused");
       pill.dataset.tone = "warn";
     } else {
-      pill.textContent = `${workers.length} alive`;
+      pill.textContent = say("alive", {n: workers.length});
       pill.dataset.tone = "ok";
     }
     const size = $("pj-pool-size");
@@ -290,7 +262,7 @@
     drawDepth();
     state.panel = snap.workers.panel;
     drawWorkers(state.panel);
-    if (!snap.members.length && snap.class.status === "open") $("pj-overlay").hidden = false;
+    if (!snap.members.length && snap.class.status === "open") showJoinScreen();
   }
 
   function onMessage(msg) {
@@ -308,35 +280,27 @@
       case "tally": onQuestion(msg.question); break;
       case "members": showMembers(msg.members); break;
       case "class": showClass(msg.class); break;
-      case "control": say(msg.message, false); break;
+      case "control": tell(msg.message, false); break;
       default: break;
     }
   }
 
-  let backoff = 250;
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    const ws = new WebSocket(`${scheme}${location.host}/classroom/${code}/ws`);
-    ws.onopen = () => { backoff = 250; setConn("live", true); };
-    ws.onmessage = (e) => { try { onMessage(JSON.parse(e.data)); } catch (err) { console.error(err); } };
-    ws.onclose = () => {
-      setConn("reconnecting…", false);
-      setTimeout(connect, backoff);
-      backoff = Math.min(backoff * 2, 5000);
-    };
+  // The join screen is a modal <dialog>: Escape closes it, and the page behind waits inert.
+  function showJoinScreen() {
+    if (!overlay.open) overlay.showModal();
   }
 
   // -- controls
   const asInt = (input) => (/^\s*\d+\s*$/.test(input.value) ? Number(input.value) : input.value);
 
   async function control(button, action, body, done) {
-    const name = button.tagName === "SELECT" ? "Moving the class" : button.textContent.trim().replace(/…$/, "");
+    const name = button.tagName === "SELECT" ? say("moving") : button.textContent.trim().replace(/…$/, "");
     button.disabled = true;
-    say(`${name}…`, false);
+    tell(say("doing", {name}), false);
     const {ok, data} = await post(api(action), body);
     button.disabled = false;
-    if (ok) say(done ? done(data) : data.message, false);
-    else say(`${name} did not work: ${data.message}`, true);
+    if (ok) tell(done ? done(data) : data.message, false);
+    else tell(say("did_not_work", {name, error: data.message}), true);
     return ok;
   }
 
@@ -358,19 +322,19 @@
     } else if (which === "burst") {
       control(button, "burst", {count: asInt($("pj-burst-count")), seconds: asInt($("pj-burst-seconds"))});
     } else if (which === "purge") {
-      if (confirm("Delete every task waiting in the queue? Tasks already running finish.")) {
+      if (confirm(say("confirm_purge"))) {
         control(button, "purge", {confirm: true});
       }
     }
   });
 
   $("pj-close").addEventListener("click", async (e) => {
-    if (!confirm("Close the class? Nobody can join after this; the results stay for export.")) return;
-    control(e.currentTarget, "close", {}, () => "The class is closed. Its results stay for export.");
+    if (!confirm(say("confirm_close"))) return;
+    control(e.currentTarget, "close", {}, () => say("closed"));
   });
   $("pj-lesson").addEventListener("change", (e) => {
     const slug = e.target.value || null;
-    control(e.target, "lesson", {lesson: slug}, () => slug ? "The class was offered this lesson." : "No lesson is set.");
+    control(e.target, "lesson", {lesson: slug}, () => say(slug ? "lesson_set" : "lesson_none"));
   });
   $("pj-question").addEventListener("change", (e) => {
     state.selected = e.target.value;
@@ -381,10 +345,14 @@
     const q = state.questions.get(state.selected);
     if (q) control(e.currentTarget, "reveal", {question: q.id, shown: !q.revealed}, () => "");
   });
-  $("pj-show-join").addEventListener("click", () => { $("pj-overlay").hidden = false; });
-  $("pj-hide-join").addEventListener("click", () => { $("pj-overlay").hidden = true; });
-  document.addEventListener("keydown", (e) => { if (e.key === "Escape") $("pj-overlay").hidden = true; });
+  $("pj-show-join").addEventListener("click", showJoinScreen);
+  $("pj-hide-join").addEventListener("click", () => overlay.close());
   setInterval(drawDepth, 1000);  // the chart scrolls even when nothing changes
 
-  connect();
-})();
+  liveSocket(`/classroom/${code}/ws`, {
+    onOpen: () => setConn(true),
+    onClose: () => setConn(false),
+    // A message this page cannot draw is a bug here, not the learner's: say so in the console.
+    onMessage: (msg) => { try { onMessage(msg); } catch (err) { console.error(err); } },
+  });
+}

@@ -1,5 +1,7 @@
 // Display preferences: light or dark theme (follows the system until the learner picks one)
-// and large type for projectors. Loaded in <head> so the page never flashes the wrong theme.
+// and large type for projectors. The one classic script: it runs in <head>, before the body is
+// drawn, so the page never flashes the wrong theme (a module would run only after parsing).
+// It marks the outcome on <html data-dark="yes|no">, which other scripts read and observe.
 (() => {
   "use strict";
   const root = document.documentElement;
@@ -7,18 +9,26 @@
   const SIZE = "celerylab-size";
   const stored = (key) => { try { return localStorage.getItem(key); } catch (_) { return null; } };
   const store = (key, value) => { try { localStorage.setItem(key, value); } catch (_) { /* private mode */ } };
+  const systemDark = matchMedia("(prefers-color-scheme: dark)");
 
   if (stored(THEME) === "light" || stored(THEME) === "dark") root.dataset.theme = stored(THEME);
   if (stored(SIZE) === "large") root.dataset.size = "large";
 
-  const isDark = () => root.dataset.theme === "dark" ||
-    (root.dataset.theme === "auto" && matchMedia("(prefers-color-scheme: dark)").matches);
+  const isDark = () => root.dataset.theme === "dark" || (root.dataset.theme === "auto" && systemDark.matches);
+  const markDark = () => {
+    const dark = isDark() ? "yes" : "no";
+    if (root.dataset.dark !== dark) root.dataset.dark = dark;
+  };
+  markDark();
+  // Whoever sets the theme (the button, a test), data-dark follows it.
+  new MutationObserver(markDark).observe(root, {attributes: true, attributeFilter: ["data-theme"]});
 
   function label(themeButton, sizeButton) {
+    markDark();
     if (themeButton) {
       const dark = isDark();
       themeButton.setAttribute("aria-pressed", String(dark));
-      themeButton.title = dark ? "Dark theme (press for light)" : "Light theme (press for dark)";
+      themeButton.title = dark ? themeButton.dataset.titleDark : themeButton.dataset.titleLight;
     }
     if (sizeButton) sizeButton.setAttribute("aria-pressed", String(root.dataset.size === "large"));
   }
@@ -41,6 +51,8 @@
         label(themeButton, sizeButton);
       });
     }
-    matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => label(themeButton, sizeButton));
+    systemDark.addEventListener("change", () => label(themeButton, sizeButton));
+    new MutationObserver(() => label(themeButton, sizeButton))
+      .observe(root, {attributes: true, attributeFilter: ["data-theme", "data-size"]});
   });
 })();

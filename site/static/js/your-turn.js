@@ -2,49 +2,36 @@
 // The editor bundle is big, so it is imported only when a panel comes near the screen (or is
 // used). Runs go to the playground engine (web/your_turn/runs.py); its live `run` messages arrive
 // on lab.js's websocket, and each task is drawn by lab.js's own task card and event log.
+import {el, words} from "./lib/dom.js";
+import {callJson as call} from "./lib/http.js";
+import {isFinal} from "./lib/lifecycle.js";
+import {onTaskEvent, tasks} from "./lab.js";
+
+const say = words("your_turn");
 const STORE_DELAY = 600; // ms of quiet typing before the edits are kept on the server
 const QUIET = 5000; // ms without a message from a live run before asking the server for it
 const ENDED = new Set(["finished", "failed", "stopped"]);
-const FINAL = new Set(["succeeded", "failed", "rejected", "revoked"]);
 const remembered = (scope) => { try { return sessionStorage.getItem(`yt-run:${scope}`); } catch (_) { return null; } };
 const remember = (scope, id) => { try { sessionStorage.setItem(`yt-run:${scope}`, id); } catch (_) { /* private mode */ } };
 
 const nonce = (document.querySelector('meta[name="csp-nonce"]') || {}).content ||
   document.documentElement.dataset.cspNonce || undefined;
 const root = document.documentElement;
-const isDark = () => root.dataset.theme === "dark" ||
-  (root.dataset.theme === "auto" && matchMedia("(prefers-color-scheme: dark)").matches);
+// theme.js decides whether the page is dark (a saved choice, or the system's) and marks it.
+const isDark = () => root.dataset.dark === "yes";
 
 let editorModule = null;
 const loadEditor = (src) => (editorModule = editorModule || import(src));
 
-async function call(method, url, body) {
-  const res = await fetch(url, {
-    method, credentials: "same-origin",
-    headers: body === undefined ? {} : {"Content-Type": "application/json"},
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  let data = {};
-  try { data = await res.json(); } catch (_) { /* an empty or HTML answer */ }
-  if (!res.ok) throw new Error(data.message || `The server answered ${res.status}.`);
-  return data;
-}
-
-function el(tag, attrs = {}, text = "") {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-  if (text) node.textContent = text;
-  return node;
-}
 
 // Messages for a run whose id the POST has not returned yet (a fast worker can beat it).
 const early = new Map();
 const panels = [];
 
 const STATE_TEXT = {
-  queued: (m) => `Waiting for a free sandbox${m.position ? ` (you are number ${m.position})` : ""}…`,
-  starting: () => "Starting your own Redis and worker…",
-  running: () => "Your worker is up; the view is running…",
+  queued: (m) => (m.position ? say("queued_at", {position: m.position}) : say("queued")),
+  starting: () => say("starting"),
+  running: () => say("running"),
 };
 
 class Panel {
@@ -89,7 +76,7 @@ class Panel {
       const hadFocus = host.contains(document.activeElement);
       host.replaceChildren();
       const editor = createEditor(host, {
-        doc: mine !== undefined ? mine : first, label: `${host.dataset.label}, editor`,
+        doc: mine !== undefined ? mine : first, label: say("editor_label", {file: host.dataset.label}),
         nonce, dark: isDark(), onChange: () => this.changed(),
       });
       // axe counts a scrolling editor as keyboard-reachable only if its content is tabbable.
@@ -98,10 +85,10 @@ class Panel {
       if (hadFocus) editor.focus();
     }
     new MutationObserver(() => this.editors.forEach((e) => e.setDark(isDark())))
-      .observe(root, {attributes: true, attributeFilter: ["data-theme"]});
+      .observe(root, {attributes: true, attributeFilter: ["data-dark"]});
     this.markModified();
     if (data.exercise && data.exercise.progress.solved) {
-      this.verdict(true, "You have solved this one before. Run it again whenever you like.", true);
+      this.verdict(true, say("solved_before_text"), true);
     }
     this.root.dataset.ready = "yes";
     // After a reload, show this tab's last run here again (the server keeps it for an hour).
@@ -144,9 +131,9 @@ class Panel {
     clearTimeout(this.storeTimer);
     try {
       await call("POST", `/api/workspace/${encodeURIComponent(this.scope)}`, this.files());
-      this.saved("saved", "Edits kept");
+      this.saved("saved", say("kept"));
     } catch (err) {
-      this.saved("error", `Edits not kept: ${err.message}`);
+      this.saved("error", say("not_kept", {error: err.message}));
     }
   }
 
@@ -160,9 +147,9 @@ class Panel {
     const box = this.q(".yt-verdict");
     box.replaceChildren();
     box.dataset.passed = passed ? "yes" : "no";
-    box.append(el("strong", {}, passed ? (old ? "Solved before. " : "Solved! ") : "Not yet. "), text);
+    box.append(el("strong", {}, say(passed ? (old ? "solved_before" : "solved") : "not_yet") + " "), text);
     if (!passed && this.exercise) {
-      box.append(" ", el("span", {class: "yt-offer"}, "Stuck? Show a hint, or the solution, with the buttons beside Run."));
+      box.append(" ", el("span", {class: "yt-offer"}, say("offer")));
     }
   }
 
@@ -172,10 +159,10 @@ class Panel {
     if (button.getAttribute("aria-disabled") === "true") return;
     button.setAttribute("aria-disabled", "true");
     try {
-      this.status("Loading the editor…");
+      this.status(say("loading"));
       await this.ensure();
       this.clearResults();
-      this.status("Sending your files…");
+      this.status(say("sending"));
       await this.store();
       const body = {...this.files()};
       if (this.exercise) body.exercise = this.exercise;
@@ -226,10 +213,9 @@ class Panel {
       for (const text of run.output.worker || []) this.onRun({kind: "output", stream: "worker", text});
     }
     if (run.view && run.view.traceback) this.onRun({kind: "view", ...run.view});
-    const lab = window.CeleryLab;
     for (const task of run.tasks || []) {
-      const known = lab && lab.tasks.get(task.task_id);
-      if (known && FINAL.has(known.state)) continue;
+      const known = tasks.get(task.task_id);
+      if (known && isFinal(known.state)) continue;
       for (const e of task.events || []) {
         this.onRun({kind: "task", task_id: task.task_id, task_name: task.name, state: e.state,
                     timestamp: e.timestamp, fields: e.fields});
@@ -259,20 +245,17 @@ class Panel {
         this.q(".yt-banner").textContent = msg.text;
         const names = msg.tasks || [];
         this.q(".yt-registered").textContent = names.length
-          ? `Registered tasks: ${names.join(", ")}`
-          : "Registered tasks: none. The worker knows no task of yours (is it decorated?).";
+          ? say("registered", {names: names.join(", ")}) : say("registered_none");
         break;
       }
       case "output":
         append(msg.stream === "view" ? ".yt-view-out" : ".yt-worker-log", msg.text);
         break;
       case "task":
-        if (window.CeleryLab) {
-          window.CeleryLab.onTaskEvent({
-            type: "task", task_id: msg.task_id, task_name: msg.task_name, state: msg.state,
-            timestamp: msg.timestamp, fields: msg.fields || {}, experiment: "playground",
-          }, this.q(".yt-tasks"));
-        }
+        onTaskEvent({
+          type: "task", task_id: msg.task_id, task_name: msg.task_name, state: msg.state,
+          timestamp: msg.timestamp, fields: msg.fields || {}, experiment: "playground",
+        }, this.q(".yt-tasks"));
         break;
       case "view":
         if (msg.traceback) {
@@ -283,7 +266,7 @@ class Panel {
         break;
       case "ended":
         this.root.dataset.runState = msg.state;
-        this.status(`Run ${msg.state}: ${msg.message || msg.reason}`, msg.state !== "finished");
+        this.status(say("ended", {state: msg.state, why: msg.message || msg.reason}), msg.state !== "finished");
         if (msg.verdict) this.verdict(msg.verdict.passed, msg.verdict.message);
         if (!msg.synced) this.sync(); // fill in any task event the socket missed
         break;
@@ -308,7 +291,7 @@ class Panel {
     this.markModified();
     try {
       await call("POST", `/api/workspace/${encodeURIComponent(this.scope)}/reset`);
-      this.saved("saved", "Back to the starting files (Ctrl+Z in an editor undoes it)");
+      this.saved("saved", say("reset_done"));
     } catch (err) {
       this.saved("error", err.message);
     }
@@ -319,7 +302,7 @@ class Panel {
       const data = await call("POST", `/api/exercises/${encodeURIComponent(this.exercise)}/hint`);
       const box = this.q(".yt-hint-box");
       box.innerHTML = data.hint_html; // our own lesson text, rendered from markdown on the server
-      box.prepend(el("strong", {}, "Hint"));
+      box.prepend(el("strong", {}, say("hint")));
       box.hidden = false;
     } catch (err) {
       this.status(err.message, true);
@@ -340,7 +323,7 @@ class Panel {
       const label = el("p", {class: "yt-solution-name"});
       label.append(el("code", {}, name));
       list.append(label);
-      const pre = el("pre", {tabindex: "0", role: "region", "aria-label": `Solution: ${name}`});
+      const pre = el("pre", {tabindex: "0", role: "region", "aria-label": say("solution_label", {file: name})});
       pre.append(el("code", {}, text));
       list.append(pre);
     }
@@ -374,21 +357,21 @@ setInterval(() => {
   }
 }, 1000);
 
-const near = "IntersectionObserver" in window ? new IntersectionObserver((entries) => {
+const near = new IntersectionObserver((entries) => {
   for (const entry of entries) {
     if (!entry.isIntersecting) continue;
     near.unobserve(entry.target);
     const panel = panels.find((p) => p.root === entry.target);
     if (panel) panel.ensure();
   }
-}, {rootMargin: "300px 0px"}) : null;
+}, {rootMargin: "300px 0px"});
 
 // A page that is only opened (or only read without scrolling) never loads the editor: the
 // watch for panels coming near starts with the learner's first scroll, key or touch, and
 // pointing at or focusing a panel loads it at once.
 function watchPanels() {
   for (const panel of panels) {
-    if (near) near.observe(panel.root); else panel.ensure();
+    near.observe(panel.root);
   }
 }
 for (const section of document.querySelectorAll(".your-turn")) {
