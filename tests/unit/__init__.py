@@ -1,0 +1,1 @@
+"""Unit tests: the pure logic, fed with synthetic input, no Redis, worker or browser."""
