@@ -6,13 +6,11 @@ What learners did with an exercise is kept in Redis: tests/test_playground_exerc
 
 from __future__ import annotations
 
-import copy
-from pathlib import Path
-
 import pytest
-import yaml
 
 from playground.exercises import CHECKS
+from tests.support.content_files import changed
+from tests.support.content_files import write_yaml as write
 from web.your_turn.exercises import MAX_TEXT, Catalogue, ExerciseError, load, parse_exercise
 
 GOOD = {
@@ -28,24 +26,11 @@ GOOD = {
 
 
 def good_with(**changes) -> dict:
-    """GOOD with some keys replaced (None removes a key)."""
-    item = copy.deepcopy(GOOD)
-    for key, value in changes.items():
-        if value is None:
-            item.pop(key, None)
-        else:
-            item[key] = value
-    return item
+    return changed(GOOD, **changes)
 
 
 def parse(raw):
     return parse_exercise(raw, "01.yaml", 0, 1)
-
-
-def write(directory: Path, name: str, items) -> Path:
-    text = items if isinstance(items, str) else yaml.safe_dump(items, sort_keys=False)
-    (directory / name).write_text(text)
-    return directory
 
 
 def test_a_good_exercise_starts_with_its_files_and_its_solution_keeps_the_others():

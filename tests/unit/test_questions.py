@@ -3,13 +3,13 @@ where and why; the order each learner sees; the bank and its "Prove it" experime
 
 from __future__ import annotations
 
-import copy
 import string
-from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.support.content_files import changed
+from tests.support.content_files import write_yaml as write
 from web.lessons.experiments.base import Experiment, IntParam
 from web.quiz.questions import Bank, QuestionError, load, order, parse_question
 
@@ -41,25 +41,11 @@ TWO = {"a": {"text": "x", "why": "y"}, "b": {"text": "z", "why": "w"}}
 
 
 def good_with(base: dict = GOOD, **changes) -> dict:
-    """``base`` with some keys replaced (None removes a key)."""
-    item = copy.deepcopy(base)
-    for key, value in changes.items():
-        if value is None:
-            item.pop(key, None)
-        else:
-            item[key] = value
-    return item
+    return changed(base, **changes)
 
 
 def parse(raw, lesson: int | None = 3):
     return parse_question(raw, "03.yaml", 0, lesson, EXPERIMENTS)
-
-
-def write(directory: Path, name: str, items) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    text = items if isinstance(items, str) else yaml.safe_dump(items, sort_keys=False)
-    (directory / name).write_text(text)
-    return directory
 
 
 # ---- one question ------------------------------------------------------------------------
