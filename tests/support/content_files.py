@@ -25,3 +25,9 @@ def write_yaml(directory: Path, name: str, items) -> Path:
     text = items if isinstance(items, str) else yaml.safe_dump(items, sort_keys=False)
     (directory / name).write_text(text)
     return directory
+
+
+def place(raw, source: str, noun: str) -> str:
+    """How a refusal of item #1 ``raw`` of ``source`` starts: by its id when it has one."""
+    named = isinstance(raw, dict) and isinstance(raw.get("id"), str)
+    return f"{source}: {noun} {raw['id']!r}: " if named else f"{source}: {noun} #1: "

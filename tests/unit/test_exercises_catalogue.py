@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from playground.exercises import CHECKS
-from tests.support.content_files import changed
+from tests.support.content_files import changed, place
 from tests.support.content_files import write_yaml as write
 from web.your_turn.exercises import MAX_TEXT, Catalogue, ExerciseError, load, parse_exercise
 
@@ -109,11 +109,8 @@ BAD_EXERCISES = [
 def test_an_exercise_that_breaks_a_rule_is_refused_naming_its_file_and_itself(raw, says):
     with pytest.raises(ExerciseError) as error:
         parse(raw)
-    message = str(error.value)
-    assert says in message
-    named = isinstance(raw, dict) and isinstance(raw.get("id"), str)
-    where = f"exercise {raw['id']!r}: " if named else "exercise #1: "
-    assert message.startswith(f"01.yaml: {where}")
+    assert str(error.value).startswith(place(raw, "01.yaml", "exercise"))
+    assert says in str(error.value)
 
 
 def test_every_check_an_exercise_may_name_is_known():

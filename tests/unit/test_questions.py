@@ -8,7 +8,7 @@ import string
 import pytest
 import yaml
 
-from tests.support.content_files import changed
+from tests.support.content_files import changed, place
 from tests.support.content_files import write_yaml as write
 from web.lessons.experiments.base import Experiment, IntParam
 from web.quiz.questions import Bank, QuestionError, load, order, parse_question
@@ -175,11 +175,8 @@ BAD_QUESTIONS = [
 def test_a_question_that_breaks_a_rule_is_refused_naming_its_file_and_itself(raw, says):
     with pytest.raises(QuestionError) as error:
         parse(raw)
-    message = str(error.value)
-    assert says in message
-    named = isinstance(raw, dict) and isinstance(raw.get("id"), str)
-    where = f"question {raw['id']!r}: " if named else "question #1: "
-    assert message.startswith(f"03.yaml: {where}")
+    assert str(error.value).startswith(place(raw, "03.yaml", "question"))
+    assert says in str(error.value)
 
 
 BAD_MYTHS = [
