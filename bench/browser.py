@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from playwright.sync_api import sync_playwright
 
+from tests.support import chromium
+
 from .latency import raw_get
 from .stats import ratio, summary
 
-CHROMIUM = "/usr/bin/chromium"
 LESSON = "/lessons/what-is-a-task"
 PAGES = 8
 
@@ -105,10 +106,7 @@ def measure(base_url: str, app, iterations: int, warmup: int = 20) -> dict:
         "raw_get": [],
     }
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
+        browser = pw.chromium.launch(**chromium.LAUNCH)
         try:
             # Presses rotate over several pages (each its own learner), so the per-learner rate
             # limit (20 a second) never applies.

@@ -7,18 +7,9 @@ import re
 import time
 from urllib.parse import urlsplit
 
-from .stats import summary
+from tests.support import chromium
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from .stats import summary
 
 
 def lesson_slugs(base_url: str) -> list[str]:
@@ -82,7 +73,7 @@ def page_weight(base_url: str, slugs: list[str]) -> dict:
     host = urlsplit(base_url).netloc
     per_lesson = {}
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(**chromium.LAUNCH)
         try:
             for slug in slugs:
                 context = browser.new_context()

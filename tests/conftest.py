@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import chromium
+from tests.support.classroom_people import Instructor
 from tests.support.learners import Learner
 from tests.support.quiz_course import write_course
 from tests.support.stack import Stack
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="session")
@@ -110,19 +110,7 @@ def learner(stack):
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args():
-    # Debian's Chromium: Playwright's own browser download cannot work here.
-    return {
-        "executable_path": CHROMIUM,
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ],
-    }
+    return chromium.LAUNCH
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -136,3 +124,34 @@ def _playwright_tmp_cleanup():
 @pytest.fixture(scope="session")
 def base_url(stack):
     return stack.base_url
+
+
+# ---- a class on the session's site (tests/test_classroom*.py) -----------------------------
+
+
+@pytest.fixture
+def instructor(stack):
+    """The instructor of the session's site, signed in with its token."""
+    who = Instructor(stack.base_url, stack.instructor_token)
+    yield who
+    who.close()
+
+
+@pytest.fixture
+def code(instructor):
+    """The join code of a class the instructor has just opened."""
+    return instructor.open_class()
+
+
+@pytest.fixture
+def people(stack):
+    """``people()``: one more learner on the session's site each call, closed after the test."""
+    made = []
+
+    def make() -> Learner:
+        made.append(Learner(stack.base_url))
+        return made[-1]
+
+    yield make
+    for who in made:
+        who.close()

@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.support.learner_page import open_live
-from tests.support.playground_stack import EXERCISE_ENV, start_stack, stop_stack
+from tests.support.playground_stack import EXERCISE_ENV, site_fixture
 from web.your_turn.exercises import load
 
 pytestmark = pytest.mark.browser
@@ -32,11 +32,7 @@ SLUGS = {
 RUN_TIMEOUT = 40_000  # ms: a real worker in a sandbox on a busy 2-core machine
 
 
-@pytest.fixture(scope="module")
-def site():
-    stack = start_stack(**EXERCISE_ENV)
-    yield stack
-    stop_stack(stack)
+site = site_fixture(**EXERCISE_ENV)
 
 
 @pytest.fixture(scope="session")

@@ -24,18 +24,6 @@ from web.live import lifecycle
 
 
 @pytest.fixture
-def instructor(stack):
-    who = Instructor(stack.base_url, stack.instructor_token)
-    yield who
-    who.close()
-
-
-@pytest.fixture
-def code(instructor):
-    return instructor.open_class()
-
-
-@pytest.fixture
 def ana(stack, code):
     """A learner who has joined the class as Ana."""
     who = Learner(stack.base_url)

@@ -13,36 +13,10 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.support.classroom_people import Instructor, join
-from tests.support.learners import Learner
+from tests.support.classroom_people import join
 from web import keys
 
 KEY = re.compile(r"^[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}$")
-
-
-@pytest.fixture
-def instructor(stack):
-    who = Instructor(stack.base_url, stack.instructor_token)
-    yield who
-    who.close()
-
-
-@pytest.fixture
-def code(instructor):
-    return instructor.open_class()
-
-
-@pytest.fixture
-def people(stack):
-    made = []
-
-    def make() -> Learner:
-        made.append(Learner(stack.base_url))
-        return made[-1]
-
-    yield make
-    for who in made:
-        who.close()
 
 
 def member_ids(stack, code: str) -> set[str]:

@@ -6,8 +6,8 @@ import ast
 
 import pytest
 
-from tests.support.learners import by_state, learner_id, shown
-from web import keys
+from tests.support.learners import by_state, shown
+from tests.support.refusals import assert_refused_sending_nothing
 
 
 def test_a_task_the_worker_never_imported_fails_as_not_registered(learner):
@@ -127,10 +127,4 @@ BAD_INPUT = [
 
 @pytest.mark.parametrize(("name", "params", "says"), BAD_INPUT)
 def test_bad_input_is_refused_and_sends_nothing(stack, learner, name, params, says):
-    who = learner_id(stack, learner, "lesson5.delay", {"seconds": 1})
-    before = stack.redis().llen(keys.learner_tasks(who))
-    status, reply = learner.post(f"/api/experiments/{name}", params)
-    assert status == 400 and says in reply["message"]
-    error = learner.session().run_with(name, params, ref="r1")
-    assert error["type"] == "error" and says in error["message"]
-    assert stack.redis().llen(keys.learner_tasks(who)) == before
+    assert_refused_sending_nothing(stack, learner, name, params, says)

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.support.learners import shown
+from tests.support.refusals import assert_refused
 
 
 def test_the_result_backend_keeps_one_expiring_record_per_task(learner, stack):
@@ -45,7 +46,4 @@ def test_every_worker_on_the_broker_answers_with_its_queues(learner, stack):
     ],
 )
 def test_bad_input_is_refused(learner, name, params, says):
-    status, reply = learner.post(f"/api/experiments/{name}", params)
-    assert status == 400 and says in reply["message"]
-    error = learner.session().run_with(name, params, ref="r1")
-    assert error["type"] == "error" and says in error["message"]
+    assert_refused(learner, name, params, says)

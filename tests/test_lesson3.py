@@ -9,6 +9,7 @@ import pytest
 
 import config
 from tests.support.learners import Session, learner_id, shown
+from tests.support.refusals import assert_refused_sending_nothing
 from web import keys
 
 # A retry story runs for up to ~11 s of backoff, on a machine other test runs share.
@@ -168,18 +169,7 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize(("experiment", "body", "says"), BAD_INPUT)
-def test_bad_input_is_a_400_that_says_why_and_sends_nothing(learner, stack, experiment, body, says):
-    before = learner_tasks(stack, learner)
-    status, reply = learner.post(f"/api/experiments/{experiment}", body)
-    assert status == 400 and says in reply["message"]
-    assert learner_tasks(stack, learner) == before + 1  # only the helper's own task
-
-
-@pytest.mark.parametrize(("experiment", "body", "says"), BAD_INPUT)
-def test_bad_input_over_the_websocket_gets_an_error_and_the_socket_stays_up(
-    learner, experiment, body, says
+def test_bad_input_is_refused_over_http_and_the_websocket_and_sends_nothing(
+    learner, stack, experiment, body, says
 ):
-    session = learner.session()
-    reply = session.run_with(experiment, body, ref="b")
-    assert reply["type"] == "error" and says in reply["message"]
-    assert session.ping()
+    assert_refused_sending_nothing(stack, learner, experiment, body, says)

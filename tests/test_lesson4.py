@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 import config
-from tests.support.learners import learner_id, shown
-from web import keys
+from tests.support.learners import shown
+from tests.support.refusals import assert_refused_sending_nothing
 
 
 def wire_payload(body: dict) -> list:
@@ -101,18 +101,14 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize(("experiment", "body", "says"), BAD_INPUT)
-def test_bad_arguments_are_a_400_that_says_why_and_send_nothing(
+def test_bad_arguments_are_refused_over_http_and_the_websocket_and_send_nothing(
     learner, stack, experiment, body, says
 ):
-    sent = keys.learner_tasks(learner_id(stack, learner, "lesson4.positional", {"a": 1, "b": 1}))
-    before = stack.redis().llen(sent)
-    status, reply = learner.post(f"/api/experiments/{experiment}", body)
-    assert status == 400 and says in reply["message"]
-    assert stack.redis().llen(sent) == before
+    assert_refused_sending_nothing(stack, learner, experiment, body, says)
 
 
 @pytest.mark.parametrize(("experiment", "body", "says"), BAD_INPUT)
-def test_bad_arguments_over_the_websocket_get_an_error_and_the_socket_stays_up(
+def test_after_refusing_bad_arguments_the_socket_still_sends_good_ones(
     learner, experiment, body, says
 ):
     session = learner.session()

@@ -10,9 +10,9 @@ import time
 
 import pytest
 
-from tests.support.learners import Learner, learner_id, shown
+from tests.support.learners import Learner, shown
+from tests.support.refusals import assert_refused_sending_nothing
 from tests.support.stack import poll
-from web import keys
 from web.lessons.experiments.lesson5 import GET_GRACE_SECONDS
 from web.live.workers import queue_depth
 
@@ -89,13 +89,7 @@ BAD_INPUT = [
 def test_bad_input_is_refused_over_http_and_websocket_and_sends_nothing(
     stack, learner, name, params, says
 ):
-    who = learner_id(stack, learner, "lesson5.delay", {"seconds": 1})
-    before = stack.redis().llen(keys.learner_tasks(who))
-    status, reply = learner.post(f"/api/experiments/{name}", params)
-    assert status == 400 and says in reply["message"]
-    error = learner.session().run_with(name, params, ref="r1")
-    assert error["type"] == "error" and error["ref"] == "r1" and says in error["message"]
-    assert stack.redis().llen(keys.learner_tasks(who)) == before
+    assert_refused_sending_nothing(stack, learner, name, params, says)
 
 
 def test_get_without_a_worker_times_out_and_leaves_the_task_queued(stack_without_worker):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.learners import by_state
+from tests.support.refusals import assert_refused
 from tests.support.stack import poll
 from web.lessons.experiments.lesson6 import group_by_module, module_table
 
@@ -120,21 +121,7 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize("experiment, params, field, message", BAD_INPUT)
-def test_bad_input_is_refused_over_http_with_a_readable_message(
+def test_bad_input_is_refused_over_http_and_the_websocket_with_a_readable_message(
     learner, experiment, params, field, message
 ):
-    status, body = learner.post(f"/api/experiments/{experiment}", params)
-    assert status == 400
-    assert body["error"] == "invalid_params" and body["field"] == field
-    assert message in body["message"]
-
-
-@pytest.mark.parametrize("experiment, params, field, message", BAD_INPUT)
-def test_bad_input_over_the_websocket_gets_an_error_and_the_socket_stays_open(
-    learner, experiment, params, field, message
-):
-    session = learner.session()
-    reply = session.run(experiment, **params)
-    assert reply["type"] == "error" and reply["field"] == field
-    assert message in reply["message"]
-    assert session.ping()
+    assert_refused(learner, experiment, params, message, field)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.learners import by_state, events_of, learner_id, shown
+from tests.support.learners import by_state, events_of, shown
+from tests.support.refusals import assert_refused_sending_nothing
 from tests.support.stack import poll
-from web import keys
 
 
 def _run(learner, shape: str, **params) -> tuple[dict, object]:
@@ -116,11 +116,5 @@ BAD_INPUT = [
 
 @pytest.mark.parametrize(("name", "changes", "says"), BAD_INPUT)
 def test_bad_input_is_refused_and_sends_nothing(stack, learner, name, changes, says):
-    who = learner_id(stack, learner, "lesson5.delay", {"seconds": 1})
-    before = stack.redis().llen(keys.learner_tasks(who))
     params = {"steps": 3, "durations": "1-1-1-1", "fail": "none", **changes}
-    status, reply = learner.post(f"/api/experiments/{name}", params)
-    assert status == 400 and says in reply["message"]
-    error = learner.session().run_with(name, params, ref="r1")
-    assert error["type"] == "error" and says in error["message"]
-    assert stack.redis().llen(keys.learner_tasks(who)) == before
+    assert_refused_sending_nothing(stack, learner, name, params, says)

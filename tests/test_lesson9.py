@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.support.classroom_people import Instructor, join
-from tests.support.learners import Learner, learner_id, receive_until, shown
-from web import keys
+from tests.support.learners import Learner, receive_until, shown
+from tests.support.refusals import assert_refused_sending_nothing
 
 
 def _logs(session, task_id: str) -> list[dict]:
@@ -86,13 +86,7 @@ BAD_INPUT = [
 
 @pytest.mark.parametrize(("name", "params", "says"), BAD_INPUT)
 def test_bad_input_is_refused_and_sends_nothing(stack, learner, name, params, says):
-    who = learner_id(stack, learner, "lesson5.delay", {"seconds": 1})
-    before = stack.redis().llen(keys.learner_tasks(who))
-    status, reply = learner.post(f"/api/experiments/{name}", params)
-    assert status == 400 and says in reply["message"]
-    error = learner.session().run_with(name, params, ref="r1")
-    assert error["type"] == "error" and says in error["message"]
-    assert stack.redis().llen(keys.learner_tasks(who)) == before
+    assert_refused_sending_nothing(stack, learner, name, params, says)
 
 
 def test_in_a_class_the_projector_counts_the_task_but_not_its_log_lines(stack):

@@ -13,29 +13,16 @@ import pytest
 from tests.support.playground_stack import (
     Coder,
     cmdline,
-    leftovers,
+    coder_fixture,
     sandbox_processes,
+    site_fixture,
     start_stack,
     stop_stack,
 )
 from tests.support.stack import poll
 
-
-@pytest.fixture(scope="module")
-def site():
-    stack = start_stack()
-    yield stack
-    stop_stack(stack)
-
-
-@pytest.fixture
-def coder(site):
-    who = Coder(site.base_url)
-    yield who
-    who.close()
-    # Teardown leaves nothing: no process of any run slot survives its run.
-    # Teardown leaves nothing of a run: at most the slot's next, warm sandbox is waiting.
-    poll(lambda: not leftovers(), 10, message="no process of a finished run left")
+site = site_fixture()
+coder = coder_fixture()
 
 
 def test_a_learners_task_runs_on_its_own_worker_and_reports_every_event(coder):

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.classroom_people import Instructor, fetch, join
-from tests.support.playground_stack import EXERCISE_ENV, Coder, start_stack, stop_stack
+from tests.support.playground_stack import EXERCISE_ENV, Coder, coder_fixture, site_fixture
 from tests.support.stack import poll
 from web.your_turn.exercises import load
 
@@ -33,18 +33,9 @@ STARTS_WRONG = {
 }
 
 
-@pytest.fixture(scope="module")
-def site():
-    stack = start_stack(**EXERCISE_ENV)
-    yield stack
-    stop_stack(stack)
-
-
-@pytest.fixture
-def coder(site):
-    who = Coder(site.base_url)
-    yield who
-    who.close()
+site = site_fixture(**EXERCISE_ENV)
+# Its slots are not LIMITS' (EXERCISE_ENV), where leftovers are looked for.
+coder = coder_fixture(check_leftovers=False)
 
 
 def run_exercise(coder: Coder, exercise_id: str, code: dict) -> dict:

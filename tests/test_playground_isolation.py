@@ -14,7 +14,7 @@ import psutil
 import pytest
 
 import config
-from tests.support.playground_stack import Coder, leftovers, start_stack, stop_stack
+from tests.support.playground_stack import Coder, coder_fixture, site_fixture
 from tests.support.stack import poll
 
 PROBE = """\
@@ -95,20 +95,8 @@ print(json.dumps(found))
 """
 
 
-@pytest.fixture(scope="module")
-def site():
-    stack = start_stack()
-    yield stack
-    stop_stack(stack)
-
-
-@pytest.fixture
-def coder(site):
-    who = Coder(site.base_url)
-    yield who
-    who.close()
-    # Teardown leaves nothing of a run: at most the slot's next, warm sandbox is waiting.
-    poll(lambda: not leftovers(), 10, message="no process of a finished run left")
+site = site_fixture()
+coder = coder_fixture()
 
 
 @pytest.fixture(scope="module")

@@ -7,32 +7,16 @@ test_playground_queue.py, where it is short.
 
 from __future__ import annotations
 
-import pytest
+from tests.support.playground_stack import coder_fixture, site_fixture
 
-from tests.support.playground_stack import Coder, leftovers, start_stack, stop_stack
-from tests.support.stack import poll
-
-
-@pytest.fixture(scope="module")
-def site():
-    # CPU time is what an endless loop must use up: at nice 0 and with a wall clock far off,
-    # a loaded machine only slows this test, it cannot make the wall clock win.
-    stack = start_stack(
-        CELERY_LAB_PLAYGROUND_CPU_SECONDS=2,
-        CELERY_LAB_PLAYGROUND_NICE=0,
-        CELERY_LAB_PLAYGROUND_WALL_SECONDS=40,
-    )
-    yield stack
-    stop_stack(stack)
-
-
-@pytest.fixture
-def coder(site):
-    who = Coder(site.base_url)
-    yield who
-    who.close()
-    # Teardown leaves nothing of a run: at most the slot's next, warm sandbox is waiting.
-    poll(lambda: not leftovers(), 10, message="no process of a finished run left")
+# CPU time is what an endless loop must use up: at nice 0 and with a wall clock far off,
+# a loaded machine only slows this test, it cannot make the wall clock win.
+site = site_fixture(
+    CELERY_LAB_PLAYGROUND_CPU_SECONDS=2,
+    CELERY_LAB_PLAYGROUND_NICE=0,
+    CELERY_LAB_PLAYGROUND_WALL_SECONDS=40,
+)
+coder = coder_fixture()
 
 
 HOG = """\

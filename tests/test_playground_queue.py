@@ -9,17 +9,13 @@ import pytest
 
 from tests.support.classroom_people import Instructor, join
 from tests.support.learners import Session
-from tests.support.playground_stack import Coder, leftovers, start_stack, stop_stack
+from tests.support.playground_stack import Coder, no_run_left, site_fixture
 from tests.support.stack import poll
 
 SLEEP = "import time\ntime.sleep(3)\nprint('slept')\n"
 
 
-@pytest.fixture(scope="module")
-def site():
-    stack = start_stack(CELERY_LAB_PLAYGROUND_WALL_SECONDS=10)
-    yield stack
-    stop_stack(stack)
+site = site_fixture(CELERY_LAB_PLAYGROUND_WALL_SECONDS=10)
 
 
 @pytest.fixture
@@ -33,8 +29,7 @@ def coders(site):
     yield make
     for who in made:
         who.close()
-    # Teardown leaves nothing of a run: at most the slot's next, warm sandbox is waiting.
-    poll(lambda: not leftovers(), 10, message="no process of a finished run left")
+    no_run_left()
 
 
 def state_of(who: Coder, run_id: str) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from playwright.sync_api import BrowserContext, Page
 
-AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+AXE = Path(__file__).parent.parent / "vendor" / "axe-core" / "axe.min.js"
 
 # Every display the site offers: its two themes, and large type (for projectors) in each.
 MODES = {

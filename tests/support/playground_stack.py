@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 
+import pytest
+
 from playground import slots
 from tests.support.learners import Learner, Session
 from tests.support.stack import Stack, poll
@@ -76,6 +78,45 @@ def leftovers() -> list[str]:
         if len(commands) > len(WARM) or any(count > 1 for count in counts):
             extra += commands
     return extra
+
+
+def no_run_left() -> None:
+    """Wait until nothing of a run is left: at most each slot's next, warm sandbox waits."""
+    poll(lambda: not leftovers(), 10, message="no process of a finished run left")
+
+
+def site_fixture(**env):
+    """A ``site`` fixture: this module's own playground site, ``env`` on top of LIMITS.
+
+    Assign it in a test module (``site = site_fixture(...)``); a module's stack is stopped
+    before the next module's starts, so the modules can share the slots' uids.
+    """
+
+    @pytest.fixture(scope="module")
+    def site():
+        stack = start_stack(**env)
+        yield stack
+        stop_stack(stack)
+
+    return site
+
+
+def coder_fixture(check_leftovers: bool = True):
+    """A ``coder`` fixture: one learner on the module's ``site``, closed after the test.
+
+    With ``check_leftovers`` the test's teardown also waits until nothing of its runs is
+    left (only in the LIMITS' slots, UID_BASE).
+    """
+
+    @pytest.fixture
+    def coder(site):
+        who = Coder(site.base_url)
+        yield who
+        who.close()
+        if check_leftovers:
+            no_run_left()
+
+    return coder
 
 
 class Coder:

@@ -12,8 +12,7 @@ from celery.events.state import TASK_EVENT_TO_STATE
 from flask import Flask, render_template
 
 from config import ROOT
-from web import protocol, tasks_view
-from web.live import lifecycle
+from web.live import lifecycle, protocol, task_log
 from web.live.lifecycle import advances
 
 PAIRS = list(itertools.product(lifecycle.STATES, lifecycle.STATES))
@@ -95,8 +94,8 @@ def test_the_protocol_and_the_result_view_use_the_lifecycle():
     for event, state in lifecycle.EVENTS.items():
         assert protocol.state_for(event) == state
     assert protocol.state_for("task-log") == "log"
-    assert tasks_view._STATE is lifecycle.RESULTS
-    assert "PROGRESS" not in tasks_view._STATE  # no task calls update_state(PROGRESS)
+    assert task_log._STATE is lifecycle.RESULTS
+    assert "PROGRESS" not in task_log._STATE  # no task calls update_state(PROGRESS)
 
 
 def test_every_state_has_a_label_and_finals_are_last():

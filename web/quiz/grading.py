@@ -91,7 +91,7 @@ def parse(raw: bytes, bank) -> Submission:
     if question is None:
         raise AnswerError(f"There is no question {str(qid)[:60]!r}.", "unknown_question")
     retry = body.get("retry", False)
-    if retry not in (True, False):
+    if not isinstance(retry, bool):  # 1 == True in Python, but a 1 is not a yes here
         raise AnswerError("retry must be true or left out.", "invalid_answer")
     skip = body.get("skip", False)
     if skip is not False:

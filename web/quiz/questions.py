@@ -44,12 +44,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-import markdown
-import yaml
 from flask import Flask, current_app
 
+from ..lessons.content import block_html, checked_mapping, inline_html, load_items
 from ..lessons.experiments import EXPERIMENTS, Experiment, ExperimentError
-from ..lessons.library import focusable_code
 
 KINDS = ("prediction", "myth")
 REQUIRED = ("id", "kind", "prompt", "choices", "answer", "reveal")
@@ -72,11 +70,11 @@ class Choice:
 
     @cached_property
     def html(self) -> str:
-        return _inline(self.text)
+        return inline_html(self.text)
 
     @cached_property
     def why_html(self) -> str:
-        return _inline(self.why)
+        return inline_html(self.why)
 
 
 def order(question_id: str, learner: str, keys: tuple[str, ...], secret: str = "", salt: str = ""):
@@ -130,7 +128,7 @@ class Question:
     # Markdown is rendered once and kept: questions never change while a process runs.
     @cached_property
     def prompt_html(self) -> str:
-        return _inline(self.prompt)
+        return inline_html(self.prompt)
 
     @cached_property
     def choices_html(self) -> tuple[tuple[str, str], ...]:
@@ -139,33 +137,15 @@ class Question:
 
     @cached_property
     def myth_html(self) -> str:
-        return _inline(self.myth)
+        return inline_html(self.myth)
 
     @cached_property
     def reveal_html(self) -> str:
-        return _block(self.reveal)
+        return block_html(self.reveal)
 
     @cached_property
     def matters_html(self) -> str:
-        return _block(self.matters) if self.matters else ""
-
-
-def _block(text: str) -> str:
-    return focusable_code(
-        markdown.markdown(
-            text,
-            extensions=["fenced_code", "codehilite", "admonition"],
-            extension_configs={"codehilite": {"css_class": "highlight", "guess_lang": False}},
-        )
-    )
-
-
-def _inline(text: str) -> str:
-    html = _block(text)
-    # One paragraph reads better inline (inside a label or a heading) without its <p>.
-    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
-        return html[3:-4]
-    return html
+        return block_html(self.matters) if self.matters else ""
 
 
 def _text(raw: dict, key: str, where: str) -> str:
@@ -229,19 +209,7 @@ def parse_question(
     raw, source: str, index: int, lesson: int | None, experiments: Mapping[str, Experiment]
 ) -> Question:
     """Check one YAML item and build its Question, or raise QuestionError saying what is wrong."""
-    where = f"{source}: question #{index + 1}"
-    if not isinstance(raw, dict):
-        raise QuestionError(f"{where}: each question is a mapping (id, kind, prompt, …)")
-    if isinstance(raw.get("id"), str):
-        where = f"{source}: question {raw['id']!r}"
-    unknown = sorted(str(k) for k in set(raw) - set(REQUIRED) - set(OPTIONAL))
-    if unknown:
-        raise QuestionError(
-            f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(REQUIRED + OPTIONAL)})"
-        )
-    missing = [k for k in REQUIRED if k not in raw]
-    if missing:
-        raise QuestionError(f"{where}: missing {missing[0]!r}")
+    where = checked_mapping(raw, source, index, "question", REQUIRED, OPTIONAL, QuestionError)
     qid = raw["id"]
     if not isinstance(qid, str) or not _ID.match(qid):
         raise QuestionError(f"{where}: id must be lower-case letters, digits and dashes")
@@ -283,35 +251,19 @@ def parse_question(
 
 def load(directory: Path, experiments: Mapping[str, Experiment]) -> list[Question]:
     """Read every questions file in ``directory`` (none is fine), checking ids are unique."""
-    if not directory.is_dir():
-        return []
-    questions: list[Question] = []
-    seen: dict[str, str] = {}
-    for path in sorted(directory.iterdir()):
-        if path.suffix not in (".yaml", ".yml") or path.name.startswith("."):
-            continue
-        match = _FILENAME.match(path.name)
-        if not match:
-            raise QuestionError(
-                f"{path.name}: name question files NN.yaml (lesson number) or myths.yaml"
-            )
-        lesson = int(match.group(1)) if match.group(1) else None
-        try:
-            items = yaml.safe_load(path.read_text()) or []
-        except yaml.YAMLError as exc:
-            raise QuestionError(f"{path.name}: not valid YAML: {exc}") from None
-        if not isinstance(items, list):
-            raise QuestionError(f"{path.name}: the file must be a YAML list of questions")
-        for index, raw in enumerate(items):
-            question = parse_question(raw, path.name, index, lesson, experiments)
-            if question.id in seen:
-                raise QuestionError(
-                    f"{path.name}: question id {question.id!r} is already used "
-                    f"in {seen[question.id]}"
-                )
-            seen[question.id] = path.name
-            questions.append(question)
-    return questions
+
+    def parse(raw, source: str, index: int, name: re.Match) -> Question:
+        lesson = int(name.group(1)) if name.group(1) else None
+        return parse_question(raw, source, index, lesson, experiments)
+
+    return load_items(
+        directory,
+        filename=_FILENAME,
+        misnamed="name question files NN.yaml (lesson number) or myths.yaml",
+        noun="question",
+        parse=parse,
+        error=QuestionError,
+    )
 
 
 class Bank:

@@ -31,13 +31,12 @@ from functools import cached_property
 from pathlib import Path
 
 import redis
-import yaml
 from flask import Flask, current_app
 
 from playground.exercises import CHECKS, Trial
 
 from .. import keys
-from ..quiz.questions import _block, _inline
+from ..lessons.content import block_html, checked_mapping, inline_html, load_items
 
 FILE_NAMES = ("tasks.py", "celery_app.py", "app.py")
 REQUIRED = ("id", "title", "goal", "hint", "check", "files", "view", "solution")
@@ -67,11 +66,11 @@ class Exercise:
 
     @cached_property
     def goal_html(self) -> str:
-        return _inline(self.goal)
+        return inline_html(self.goal)
 
     @cached_property
     def hint_html(self) -> str:
-        return _block(self.hint)
+        return block_html(self.hint)
 
     def start(self) -> dict:
         return {"files": dict(self.files), "view": self.view}
@@ -101,17 +100,7 @@ def _files(value, what: str, where: str) -> dict:
 
 def parse_exercise(raw, source: str, index: int, lesson: int) -> Exercise:
     """Check one YAML item and build its Exercise, or raise ExerciseError saying what is wrong."""
-    where = f"{source}: exercise #{index + 1}"
-    if not isinstance(raw, dict):
-        raise ExerciseError(f"{where}: each exercise is a mapping (id, title, goal, …)")
-    if isinstance(raw.get("id"), str):
-        where = f"{source}: exercise {raw['id']!r}"
-    unknown = sorted(str(k) for k in set(raw) - set(REQUIRED))
-    if unknown:
-        raise ExerciseError(f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(REQUIRED)})")
-    missing = [k for k in REQUIRED if k not in raw]
-    if missing:
-        raise ExerciseError(f"{where}: missing {missing[0]!r}")
+    where = checked_mapping(raw, source, index, "exercise", REQUIRED, (), ExerciseError)
     if not isinstance(raw["id"], str) or not _ID.match(raw["id"]):
         raise ExerciseError(f"{where}: id must be lower-case letters, digits, dots and dashes")
     if raw["check"] not in CHECKS:
@@ -144,32 +133,14 @@ def parse_exercise(raw, source: str, index: int, lesson: int) -> Exercise:
 
 def load(directory: Path) -> list[Exercise]:
     """Read every exercises file in ``directory`` (none is fine), checking ids are unique."""
-    if not directory.is_dir():
-        return []
-    found: list[Exercise] = []
-    seen: dict[str, str] = {}
-    for path in sorted(directory.iterdir()):
-        if path.suffix not in (".yaml", ".yml") or path.name.startswith("."):
-            continue
-        match = _FILENAME.match(path.name)
-        if not match:
-            raise ExerciseError(f"{path.name}: name exercise files NN.yaml (the lesson number)")
-        try:
-            items = yaml.safe_load(path.read_text()) or []
-        except yaml.YAMLError as exc:
-            raise ExerciseError(f"{path.name}: not valid YAML: {exc}") from None
-        if not isinstance(items, list):
-            raise ExerciseError(f"{path.name}: the file must be a YAML list of exercises")
-        for index, raw in enumerate(items):
-            exercise = parse_exercise(raw, path.name, index, int(match.group(1)))
-            if exercise.id in seen:
-                raise ExerciseError(
-                    f"{path.name}: exercise id {exercise.id!r} is already used in "
-                    f"{seen[exercise.id]}"
-                )
-            seen[exercise.id] = path.name
-            found.append(exercise)
-    return found
+    return load_items(
+        directory,
+        filename=_FILENAME,
+        misnamed="name exercise files NN.yaml (the lesson number)",
+        noun="exercise",
+        parse=lambda raw, source, index, name: parse_exercise(raw, source, index, int(name[1])),
+        error=ExerciseError,
+    )
 
 
 def _field(exercise: str, part: str) -> str:

@@ -89,6 +89,15 @@ class IntParam:
         }
 
 
+def operand(name: str, default: int) -> IntParam:
+    """One number of ``add(x, y)`` or ``multiply(a, b)``, labelled by its name."""
+    return IntParam(name, name, minimum=-1000, maximum=1000, default=default)
+
+
+# add(x, y)'s inputs, in every lesson that sends add.
+ADD_OPERANDS = (operand("x", 2), operand("y", 3))
+
+
 @dataclass(frozen=True)
 class ChoiceParam:
     """One of a fixed list of strings."""

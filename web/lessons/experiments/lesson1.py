@@ -9,7 +9,7 @@ import celery
 
 from sandbox_tasks.basics import add
 
-from .base import Experiment, IntParam
+from .base import ADD_OPERANDS, Experiment
 
 
 def _this_process() -> str:
@@ -105,15 +105,12 @@ def inspect_task(params: dict, lab) -> dict:
     }
 
 
-X = IntParam("x", "x", minimum=-1000, maximum=1000, default=2)
-Y = IntParam("y", "y", minimum=-1000, maximum=1000, default=3)
-
 EXPERIMENTS = (
     Experiment(
         "lesson1.direct",
         "add(x, y)",
         call_directly,
-        params=(X, Y),
+        params=ADD_OPERANDS,
         mode="direct",
         help="A plain call: the web process runs the body while the page waits.",
     ),
@@ -121,7 +118,7 @@ EXPERIMENTS = (
         "lesson1.delay",
         "add.delay(x, y)",
         send_with_delay,
-        params=(X, Y),
+        params=ADD_OPERANDS,
         help="A message goes to Redis; a worker process runs the body.",
     ),
     Experiment(

@@ -15,7 +15,7 @@ from redis.exceptions import RedisError
 from sandbox_tasks.basics import add
 from web.extensions import get_redis
 
-from .base import Experiment, ExperimentError, IntParam
+from .base import ADD_OPERANDS, Experiment, ExperimentError
 
 RESULT_WAIT = 10
 
@@ -105,10 +105,7 @@ EXPERIMENTS = (
         "lesson11.result",
         "add.delay(x, y), then read Redis",
         stored_result,
-        params=(
-            IntParam("x", "x", minimum=-1000, maximum=1000, default=2),
-            IntParam("y", "y", minimum=-1000, maximum=1000, default=3),
-        ),
+        params=ADD_OPERANDS,
         mode="direct",
         help="Runs the task, then reads the result's own key in the result backend.",
     ),

@@ -14,7 +14,7 @@ from sandbox_tasks.decorators import (
     show_request,
 )
 
-from .base import Experiment, IntParam
+from .base import ADD_OPERANDS, Experiment, IntParam
 
 # How long the web process waits for show_request's result before telling the learner why.
 REQUEST_WAIT_SECONDS = 10
@@ -170,10 +170,7 @@ EXPERIMENTS = (
         "lesson3.undecorated",
         "plain_add.delay(x, y)",
         delay_a_plain_function,
-        params=(
-            IntParam("x", "x", minimum=-1000, maximum=1000, default=2),
-            IntParam("y", "y", minimum=-1000, maximum=1000, default=3),
-        ),
+        params=ADD_OPERANDS,
         mode="direct",
         help="Tries .delay() on a function without the decorator, for real, in the web process.",
     ),
@@ -181,10 +178,7 @@ EXPERIMENTS = (
         "lesson3.decorated",
         "decorated_add.delay(x, y)",
         delay_a_decorated_function,
-        params=(
-            IntParam("x", "x", minimum=-1000, maximum=1000, default=2),
-            IntParam("y", "y", minimum=-1000, maximum=1000, default=3),
-        ),
+        params=ADD_OPERANDS,
         help="The same body with @shared_task: called directly here, then sent to a worker.",
     ),
     Experiment(

@@ -11,7 +11,7 @@ from kombu.serialization import dumps
 
 from sandbox_tasks.arguments import multiply
 
-from .base import Experiment, IntParam
+from .base import Experiment, operand
 
 
 @contextmanager
@@ -85,36 +85,44 @@ def _send(lab, args: tuple = (), kwargs: dict | None = None) -> tuple[str, dict]
     return task_id, message
 
 
-def send_positional(params: dict, lab) -> dict:
-    a, b = params["a"], params["b"]
-    task_id, message = _send(lab, args=(a, b))
+def _sent(task_id: str, message: dict, explain: str) -> dict:
+    """The card to follow, the message as it was published, and what it shows."""
     return {
         "task_id": task_id,
         "show": _describe(message, multiply.serializer),
         "message": {"headers": message["headers"], "body": message["body"]},
-        "explain": (
+        "explain": explain,
+    }
+
+
+def send_positional(params: dict, lab) -> dict:
+    a, b = params["a"], params["b"]
+    task_id, message = _send(lab, args=(a, b))
+    return _sent(
+        task_id,
+        message,
+        (
             f"multiply.delay({a}, {b}) became one JSON message. The header 'task' names the "
             f"function the worker must look up ({message['task']}), 'id' is the task id the card "
             f"follows, and the body's first element is the positional arguments, {[a, b]}. The "
             f"worker will call multiply(*{[a, b]}, **{{}}) and the card shows what it returned."
         ),
-    }
+    )
 
 
 def send_keyword(params: dict, lab) -> dict:
     a, b = params["a"], params["b"]
     task_id, message = _send(lab, kwargs={"a": a, "b": b})
-    return {
-        "task_id": task_id,
-        "show": _describe(message, multiply.serializer),
-        "message": {"headers": message["headers"], "body": message["body"]},
-        "explain": (
+    return _sent(
+        task_id,
+        message,
+        (
             f"The same call with keywords: args is now empty and kwargs carries "
             f"{{'a': {a}, 'b': {b}}} by name, which is why argsrepr is '()' and kwargsrepr "
             "holds them. The worker matches them to the parameters by name, exactly as Python "
             "does, so the result is the same."
         ),
-    }
+    )
 
 
 def send_too_few(params: dict, lab) -> dict:
@@ -136,8 +144,7 @@ def send_too_few(params: dict, lab) -> dict:
     }
 
 
-A = IntParam("a", "a", minimum=-1000, maximum=1000, default=4)
-B = IntParam("b", "b", minimum=-1000, maximum=1000, default=5)
+A, B = operand("a", 4), operand("b", 5)
 
 EXPERIMENTS = (
     Experiment(
