@@ -235,7 +235,7 @@ def count_ended_runs(redis):
 
 def init_app(app: Flask) -> None:
     app.extensions["playground"] = {
-        "settings": PlaygroundSettings.from_env(),
+        "settings": app.config["PLAYGROUND"],
         "lock": threading.Lock(),
     }
     app.extensions["hub"].add_listener(count_ended_runs(app.extensions["redis"]))
