@@ -12,7 +12,7 @@ from flask import Flask
 import config
 from config import ROOT
 
-from . import extensions
+from . import errors, extensions
 from .celery_ext import celery_init_app
 from .classroom import exercises as class_exercises
 from .classroom import views as classroom_views
@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
 
+    errors.init_app(app)  # one handler: LabError, HTTP errors, Redis down (JSON or a page)
     extensions.init_app(app)
     celery = celery_init_app(app)
     hub.init_app(app, celery)

@@ -9,7 +9,6 @@ the learners' side (join, follow along, leave) in web/classroom/members.py.
 from __future__ import annotations
 
 import io
-import json
 import logging
 
 import segno
@@ -19,15 +18,13 @@ from flask import (
     Response,
     abort,
     current_app,
-    jsonify,
     redirect,
     render_template,
     request,
     url_for,
 )
-from redis.exceptions import RedisError
-from werkzeug.exceptions import HTTPException
 
+from ..errors import LabError, loads
 from ..extensions import get_redis, sock
 from ..lessons.library import get_library
 from ..live import protocol
@@ -36,7 +33,6 @@ from ..live.outbox import Connection
 from . import api, instructor, members, rooms
 from .projector import get_projector
 from .projector import init_app as init_projector
-from .rooms import ClassroomError
 from .screens import join_url, on_notice, questions, snapshot
 
 log = logging.getLogger(__name__)
@@ -54,29 +50,6 @@ def projector_socket_needs_the_instructor():
 def inject_classroom() -> dict:
     # The session alone (no Redis): a learner who is in no class pays nothing for this.
     return {"classroom_code": rooms.from_session()}
-
-
-def _page_error(title: str, message: str, status: int):
-    if request.endpoint == "classroom.projector_socket":
-        return jsonify(error=title.lower().replace(" ", "_"), message=message), status
-    return render_template("classroom/message.html", title=title, message=message), status
-
-
-@bp.errorhandler(ClassroomError)
-def known_error(exc: ClassroomError):
-    return _page_error(
-        "No such class" if exc.status == 404 else "Not possible", str(exc), exc.status
-    )
-
-
-@bp.errorhandler(RedisError)
-def redis_down(exc):
-    return _page_error("Redis did not answer", f"The site cannot reach Redis ({exc}).", 503)
-
-
-@bp.errorhandler(HTTPException)
-def http_error(exc: HTTPException):
-    return _page_error(exc.name, exc.description, exc.code)
 
 
 # -- instructor sign-in and pages ------------------------------------------------------------
@@ -164,10 +137,9 @@ def projector_socket(ws, code):
 
     def on_message(raw) -> None:
         try:
-            action = json.loads(raw)["action"] if len(raw) <= limit else None
-        except (ValueError, KeyError, TypeError, RecursionError):
-            # RecursionError: json.loads on deep nesting. Uncaught, it reached Flask's error
-            # handler, which wrote an HTTP 400 into the open websocket.
+            # errors.loads: bad JSON, not UTF-8 or nested too deep is one LabError.
+            action = loads(raw)["action"] if len(raw) <= limit else None
+        except (LabError, KeyError, TypeError):
             action = None
         if action == "ping":
             conn.send({"type": "pong"})
