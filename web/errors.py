@@ -85,10 +85,15 @@ def read_json(
     raw = request.get_data(cache=True)
     if not raw and empty is not None:
         return empty
-    body = loads(raw)
+    what = "a JSON object" if kind is dict else f"JSON of type {kind.__name__}"
+    send = f"Send {what}, like {example}." if example else f"Send {what}."
+    try:
+        body = loads(raw)
+    except LabError as exc:
+        # What was wrong, then what to send instead.
+        raise LabError(f"{exc.message} {send}" if example else exc.message, exc.code) from None
     if not isinstance(body, kind):
-        what = "a JSON object" if kind is dict else f"JSON of type {kind.__name__}"
-        raise LabError(f"Send {what}, like {example}." if example else f"Send {what}.", wrong_kind)
+        raise LabError(send, wrong_kind)
     return body
 
 
