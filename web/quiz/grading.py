@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import redis
 
 from .. import keys
-from ..errors import LabError, loads
+from ..errors import LabError
 from .questions import LETTERS, Choice, Question
 
 # Progress outlives the 365-day cookie that names the learner; each write renews it.
@@ -59,14 +59,14 @@ def retry_salt(attempts: int) -> str:
     return f"retry-{attempts + 1}"
 
 
-def parse(raw: bytes, bank) -> Submission:
-    """Validate ``{"question": id, "answer": id}``, ``{…, "skip": true}`` or ``{…, "retry": …}``."""
-    body = loads(raw)  # bad_json: not JSON, not UTF-8, or nested too deep
-    if not isinstance(body, dict):
-        raise LabError(
-            'Send a JSON object, like {"question": "lesson5-direct-wait", "answer": "b"}.',
-            "bad_body",
-        )
+EXAMPLE = '{"question": "lesson5-direct-wait", "answer": "b"}'
+
+
+def parse(body: dict, bank) -> Submission:
+    """Validate ``{"question": id, "answer": id}``, ``{…, "skip": true}`` or ``{…, "retry": …}``.
+
+    ``body`` is the request's JSON object (web/errors.py ``read_json``, with ``EXAMPLE``).
+    """
     unknown = sorted(set(body) - set(FIELDS))
     if unknown:
         raise LabError(

@@ -15,7 +15,7 @@ only (in the learner's own order, lettered by position), and a question's ``reve
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, get_template_attribute, jsonify, render_template, request
+from flask import Blueprint, current_app, get_template_attribute, jsonify, render_template
 
 from .. import signals
 from ..errors import LabError, read_json
@@ -100,7 +100,7 @@ def progress_page():
 def answer():
     bank = get_bank()
     # A bad answer is a LabError (grading.parse says what was wrong): the app's handler answers.
-    submission = grading.parse(request.get_data(), bank)
+    submission = grading.parse(read_json(example=grading.EXAMPLE), bank)
     record = grading.submit(get_redis(), current_learner(), submission)
     question = submission.question
     if submission.retry:
