@@ -55,8 +55,8 @@ class Env:
         except ValueError:
             raise SettingError(f"{name} must be a whole number, got {raw!r}") from None
         if value < minimum or (maximum is not None and value > maximum):
-            upper = f" to {maximum}" if maximum is not None else " or more"
-            raise SettingError(f"{name} must be from {minimum}{upper}, got {value}")
+            wanted = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+            raise SettingError(f"{name} must be {wanted}, got {value}")
         return value
 
     def number(self, name: str, default: float, minimum: float = 0.0) -> float:
