@@ -6,37 +6,100 @@ about where Redis is or what the worker accepts. Nothing here connects to anythi
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from playground.settings import Limits, PlaygroundSettings
+
 ROOT = Path(__file__).resolve().parent
-VAR_DIR = Path(os.environ.get("CELERY_LAB_VAR_DIR", ROOT / "var"))
+
+
+class SettingError(SystemExit):
+    """A setting with a bad value: the message names the variable, what it got and what it takes.
+
+    A SystemExit, so a bad value stops `run.py`, a web process or a worker at start with that
+    one line (no traceback), as a bad command-line flag does.
+    """
+
+
+class Env:
+    """Reads settings from an environment (``os.environ`` unless given): the one place that does.
+
+    Unset and blank mean "the default". Every bad value is a SettingError naming its variable.
+    """
+
+    def __init__(self, environ: Mapping[str, str] | None = None):
+        self._environ = os.environ if environ is None else environ
+
+    def raw(self, name: str) -> str | None:
+        value = self._environ.get(name)
+        return value.strip() if value is not None and value.strip() else None
+
+    def text(self, name: str, default: str = "") -> str:
+        value = self.raw(name)
+        return default if value is None else value
+
+    def whole(self, name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
+        raw = self.raw(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise SettingError(f"{name} must be a whole number, got {raw!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            wanted = f"from {minimum} to {maximum}" if maximum is not None else f"{minimum} or more"
+            raise SettingError(f"{name} must be {wanted}, got {value}")
+        return value
+
+    def number(self, name: str, default: float, minimum: float = 0.0) -> float:
+        raw = self.raw(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise SettingError(f"{name} must be a number, got {raw!r}") from None
+        if not value >= minimum or value == float("inf"):
+            raise SettingError(f"{name} must be a number from {minimum:g} up, got {raw!r}")
+        return value
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        raw = self.raw(name)
+        if raw is None:
+            return default
+        if raw.lower() in _YES:
+            return True
+        if raw.lower() in _NO:
+            return False
+        raise SettingError(f"{name} must be one of {', '.join(_YES + _NO[1:])}, got {raw!r}")
+
+    def items(self, name: str) -> tuple[str, ...]:
+        """A comma-separated list."""
+        return tuple(a.strip() for a in self.text(name).split(",") if a.strip())
+
+
+_YES = ("1", "true", "yes", "on")
+_NO = ("", "0", "false", "no", "off")
+
+VAR_DIR = Path(Env().text("CELERY_LAB_VAR_DIR", str(ROOT / "var")))
 
 # The worker's queue. One named queue keeps depth measurable (LLEN) and pausable.
 QUEUE = "celery_lab"
 
 
-def _int_env(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
-
-
-def _kept_secret(env_name: str, file_name: str, make) -> str:
-    """Return ``env_name`` if set, else a secret made once by ``make`` and kept in var/.
+def _kept_secret(value: str, file_name: str, make) -> str:
+    """Return ``value`` (a setting) if set, else a secret made once by ``make`` and kept in var/.
 
     Kept on disk (readable by the owner only) so it stays the same across restarts.
     """
-    value = os.environ.get(env_name)
     if value:
         return value
     path = VAR_DIR / file_name
@@ -50,22 +113,24 @@ def _kept_secret(env_name: str, file_name: str, make) -> str:
         return value
 
 
-def secret_key() -> str:
+def secret_key(value: str | None = None) -> str:
     """Return the cookie-signing key; a learner's cookie (and progress) outlives restarts."""
-    return _kept_secret("CELERY_LAB_SECRET_KEY", "secret_key", lambda: secrets.token_hex(32))
+    if value is None:
+        value = Env().text("CELERY_LAB_SECRET_KEY")
+    return _kept_secret(value, "secret_key", lambda: secrets.token_hex(32))
 
 
-def instructor_token() -> str:
+def instructor_token(value: str | None = None) -> str:
     """Return the instructor token; the printed link stays valid across restarts, mid-class.
 
     Anyone with the token can pause the worker, so it is kept readable by its owner only.
     """
-    return _kept_secret(
-        "CELERY_LAB_INSTRUCTOR_TOKEN", "instructor_token", lambda: secrets.token_urlsafe(18)
-    )
+    if value is None:
+        value = Env().text("CELERY_LAB_INSTRUCTOR_TOKEN")
+    return _kept_secret(value, "instructor_token", lambda: secrets.token_urlsafe(18))
 
 
-def cookie_names(secret: str) -> tuple[str, str]:
+def cookie_names(secret: str, tag: str | None = None) -> tuple[str, str]:
     """Return this site's cookie names: the learner's session, then the instructor's.
 
     Browsers do not scope cookies by port, so two sites on one host (127.0.0.1:8000 and :8001)
@@ -73,34 +138,71 @@ def cookie_names(secret: str) -> tuple[str, str]:
     site's names end in ``CELERY_LAB_COOKIE_NAME`` if set, else in a short hash of its
     cookie-signing key: stable across restarts, and shared by the web processes of one site.
     """
-    tag = (
-        os.environ.get("CELERY_LAB_COOKIE_NAME")
-        or hashlib.sha256(b"celery-lab cookie name:" + secret.encode()).hexdigest()[:10]
-    )
+    if tag is None:
+        tag = Env().text("CELERY_LAB_COOKIE_NAME")
+    tag = tag or hashlib.sha256(b"celery-lab cookie name:" + secret.encode()).hexdigest()[:10]
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,40}", tag):
-        raise SystemExit(f"CELERY_LAB_COOKIE_NAME must be 1-40 letters, digits, - or _: {tag!r}")
+        raise SettingError(f"CELERY_LAB_COOKIE_NAME must be 1-40 letters, digits, - or _: {tag!r}")
     return f"celerylab_{tag}", f"celerylab_{tag}_instructor"
+
+
+_NO_REDIS = (
+    "REDIS_URL is not set. Start the site with `make run` (it starts its own Redis), "
+    "or point REDIS_URL at a running Redis, e.g. redis://127.0.0.1:6379/0"
+)
 
 
 def redis_url() -> str:
     """Return REDIS_URL; run.py sets it to its embedded Redis when the user did not."""
-    url = os.environ.get("REDIS_URL")
+    url = Env().text("REDIS_URL")
     if not url:
-        raise SystemExit(
-            "REDIS_URL is not set. Start the site with `make run` (it starts its own Redis), "
-            "or point REDIS_URL at a running Redis, e.g. redis://127.0.0.1:6379/0"
-        )
+        raise SettingError(_NO_REDIS)
     return url
+
+
+# How many threads the site's worker runs: 64 threads start 50 sleepers in 0.2 s.
+WORKER_CONCURRENCY = 64
+
+
+@dataclass(frozen=True)
+class Launch:
+    """What run.py starts and where: its flags' defaults, and the web server's own settings."""
+
+    host: str = ""  # "": 127.0.0.1, or every interface in classroom mode
+    port: int = 8000
+    classroom: bool = False
+    # The interface whose address classroom mode gives learners; "" the default route's.
+    lan_interface: str = ""
+    redis_port: int = 0  # of the embedded Redis; 0: a free one
+    # Worker crashes within a minute that run.py restarts before it gives up.
+    worker_restarts: int = 5
+    # Seconds a request may take to send its headers (launcher/gunicorn_worker.py).
+    header_timeout: float = 10.0
+
+    @classmethod
+    def from_env(cls, env: Env) -> Launch:
+        return cls(
+            host=env.text("CELERY_LAB_HOST"),
+            port=env.whole("CELERY_LAB_PORT", 8000, minimum=1, maximum=65535),
+            classroom=env.flag("CELERY_LAB_CLASSROOM"),
+            lan_interface=_lan_interface(env),
+            redis_port=env.whole("CELERY_LAB_REDIS_PORT", 0, minimum=1, maximum=65535),
+            worker_restarts=env.whole("CELERY_LAB_WORKER_RESTARTS", 5),
+            header_timeout=env.number("CELERY_LAB_HEADER_TIMEOUT", 10.0, minimum=0.1),
+        )
 
 
 @dataclass
 class Settings:
-    """The settings a web process and a worker share."""
+    """Every setting of the site, its worker and run.py, read once by ``Settings.from_env``."""
 
-    redis_url: str
+    redis_url: str = ""  # "" until run.py has started its Redis (see require_redis_url)
+    # "" makes one, kept in var/ (config.secret_key, config.instructor_token).
     instructor_token: str = ""
+    secret_key: str = ""
+    cookie_name: str = ""  # "": a hash of the secret key (config.cookie_names)
     lessons_dir: Path = ROOT / "lessons"
-    worker_concurrency: int = 64
+    worker_concurrency: int = WORKER_CONCURRENCY
     # Sent in each message; the threads pool enforces neither (only prefork enforces both).
     task_soft_time_limit: int = 45
     task_time_limit: int = 60
@@ -108,6 +210,8 @@ class Settings:
     # frame over ws_max_frame_bytes is refused by the websocket layer (close code 1009).
     ws_max_message_bytes: int = 4096
     ws_max_frame_bytes: int = 65536
+    # Keeps idle sockets alive through proxies (flask-sock's advice: 25 s).
+    ws_ping_interval: int = 25
     route_ttl_seconds: int = 6 * 3600
     # A killed worker's unacknowledged task goes back on the queue once it is older than this:
     # it must exceed the time limit plus the longest countdown (60 s + 30 s), or a task still
@@ -118,23 +222,85 @@ class Settings:
     restore_interval: int = 5
     # Where learners reach the site (join links, the QR code); "" means the address asked.
     public_url: str = ""
+    # The instructor's cookie lasts a day's class.
+    instructor_session_seconds: int = 12 * 3600
+    # How long /api/health waits for the event stream to be ready.
+    stream_ready_timeout: float = 5.0
+    # Every request body; over it is a 413.
+    max_content_length: int = 64 * 1024
+    # Writes (POSTs) per learner and second, past which the answer is 429.
+    rate_limit_per_second: int = 20
+    launch: Launch = field(default_factory=Launch)
+    # Per-socket, per-client and per-class limits, as app.config holds them (see _limits).
+    limits: dict = field(default_factory=lambda: _limits(Env({})))
+    playground: PlaygroundSettings = field(default_factory=PlaygroundSettings)
 
     @classmethod
-    def from_env(cls) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read every setting from ``environ`` (the process's environment unless given)."""
+        env = Env(environ)
+        cookie_name = env.text("CELERY_LAB_COOKIE_NAME")
+        if cookie_name:
+            cookie_names("", cookie_name)  # a bad name is refused at start, not at a request
         return cls(
-            redis_url=redis_url(),
-            instructor_token=os.environ.get("CELERY_LAB_INSTRUCTOR_TOKEN", ""),
-            lessons_dir=Path(os.environ.get("CELERY_LAB_LESSONS_DIR", ROOT / "lessons")),
-            worker_concurrency=_int_env("CELERY_LAB_WORKER_CONCURRENCY", 64),
-            visibility_timeout=_int_env("CELERY_LAB_VISIBILITY_TIMEOUT", 2 * 60),
-            restore_interval=_int_env("CELERY_LAB_RESTORE_INTERVAL", 5),
-            public_url=public_url(),
+            redis_url=env.text("REDIS_URL"),
+            instructor_token=env.text("CELERY_LAB_INSTRUCTOR_TOKEN"),
+            secret_key=env.text("CELERY_LAB_SECRET_KEY"),
+            cookie_name=cookie_name,
+            lessons_dir=Path(env.text("CELERY_LAB_LESSONS_DIR", str(ROOT / "lessons"))),
+            worker_concurrency=env.whole(
+                "CELERY_LAB_WORKER_CONCURRENCY", WORKER_CONCURRENCY, minimum=1, maximum=1000
+            ),
+            visibility_timeout=env.whole("CELERY_LAB_VISIBILITY_TIMEOUT", 2 * 60, minimum=1),
+            restore_interval=env.whole("CELERY_LAB_RESTORE_INTERVAL", 5, minimum=1),
+            public_url=_public_url(env),
+            launch=Launch.from_env(env),
+            limits=_limits(env),
+            playground=_playground(env),
         )
+
+    def require_redis_url(self) -> str:
+        if not self.redis_url:
+            raise SettingError(_NO_REDIS)
+        return self.redis_url
+
+    def flask_config(self) -> dict:
+        """Return the Flask settings (upper case, as app.config holds them)."""
+        secret = secret_key(self.secret_key)
+        learner_cookie, instructor_cookie = cookie_names(secret, self.cookie_name)
+        return {
+            "SECRET_KEY": secret,
+            # Names of this site's own (see cookie_names).
+            "SESSION_COOKIE_NAME": learner_cookie,
+            "INSTRUCTOR_COOKIE_NAME": instructor_cookie,
+            "INSTRUCTOR_SESSION_SECONDS": self.instructor_session_seconds,
+            "REDIS_URL": self.require_redis_url(),
+            "CELERY": self.celery_config(),
+            "LESSONS_DIR": str(self.lessons_dir),
+            "INSTRUCTOR_TOKEN": instructor_token(self.instructor_token),
+            "PUBLIC_URL": self.public_url,
+            "ROUTE_TTL_SECONDS": self.route_ttl_seconds,
+            "STREAM_READY_TIMEOUT": self.stream_ready_timeout,
+            "PERMANENT_SESSION_LIFETIME": dt.timedelta(days=365),
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "MAX_CONTENT_LENGTH": self.max_content_length,
+            "SOCK_SERVER_OPTIONS": {
+                "ping_interval": self.ws_ping_interval,
+                "max_message_size": self.ws_max_frame_bytes,
+            },
+            "WS_MAX_MESSAGE_BYTES": self.ws_max_message_bytes,
+            "RATE_LIMIT_PER_SECOND": self.rate_limit_per_second,
+            # The playground's limits and switches (playground/settings.py's shapes).
+            "PLAYGROUND": self.playground,
+            # A plain Flask setting that a task reads inside the worker (lesson 2).
+            "SITE_NAME": "Celery Lab",
+            **self.limits,
+        }
 
     def celery_config(self) -> dict:
         """Return the Celery settings (lower-case names, as in Celery's docs)."""
         return {
-            "broker_url": self.redis_url,
+            "broker_url": self.require_redis_url(),
             "result_backend": self.redis_url,
             # JSON only, both ways: a worker that unpickles can be made to run anything.
             "task_serializer": "json",
@@ -178,33 +344,25 @@ class Settings:
 
 
 # -- serving a class on a network (README "Teach a class", docs/deploy.md) -------------------
-_YES = ("1", "true", "yes", "on")
-_NO = ("", "0", "false", "no", "off")
 _INTERFACE = re.compile(r"^[A-Za-z0-9_.:-]{1,15}$")
-
-
-def _flag_env(name: str) -> bool:
-    raw = os.environ.get(name, "").strip().lower()
-    if raw in _YES:
-        return True
-    if raw in _NO:
-        return False
-    raise SystemExit(f"{name} must be one of {', '.join(_YES + _NO[1:])}, got {raw!r}")
 
 
 def classroom_mode() -> bool:
     """CELERY_LAB_CLASSROOM: serve learners on the local network (like `run.py --classroom`)."""
-    return _flag_env("CELERY_LAB_CLASSROOM")
+    return Env().flag("CELERY_LAB_CLASSROOM")
 
 
 def public_url() -> str:
-    """CELERY_LAB_PUBLIC_URL: the address learners use (join links, the QR code), or "".
+    """CELERY_LAB_PUBLIC_URL: the address learners use (join links, the QR code), or ""."""
+    return _public_url(Env())
 
-    Set it for a site behind a proxy (https://lab.example.org); in classroom mode run.py sets
+
+def _public_url(env: Env) -> str:
+    """Set it for a site behind a proxy (https://lab.example.org); in classroom mode run.py sets
     it to this machine's LAN address unless you did. Only scheme, host and port: the site
     serves from the root of its address.
     """
-    raw = os.environ.get("CELERY_LAB_PUBLIC_URL", "").strip()
+    raw = env.text("CELERY_LAB_PUBLIC_URL")
     if not raw:
         return ""
     parts = urlsplit(raw)
@@ -221,7 +379,7 @@ def public_url() -> str:
         or parts.query
         or parts.fragment
     ):
-        raise SystemExit(
+        raise SettingError(
             "CELERY_LAB_PUBLIC_URL must be an http:// or https:// address with a host and "
             f"nothing after it, like https://lab.example.org or http://192.168.1.20:8000; "
             f"got {raw!r}"
@@ -231,9 +389,13 @@ def public_url() -> str:
 
 def lan_interface() -> str:
     """CELERY_LAB_LAN_INTERFACE: the network interface whose address learners use, or ""."""
-    raw = os.environ.get("CELERY_LAB_LAN_INTERFACE", "").strip()
+    return _lan_interface(Env())
+
+
+def _lan_interface(env: Env) -> str:
+    raw = env.text("CELERY_LAB_LAN_INTERFACE")
     if raw and not _INTERFACE.match(raw):
-        raise SystemExit(f"CELERY_LAB_LAN_INTERFACE must name a network interface, got {raw!r}")
+        raise SettingError(f"CELERY_LAB_LAN_INTERFACE must name a network interface, got {raw!r}")
     return raw
 
 
@@ -241,47 +403,64 @@ def lan_interface() -> str:
 # Flask settings (upper case, as app.config holds them), each from CELERY_LAB_<NAME>.
 
 
-def _float_env(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise SystemExit(f"{name} must be a number, got {raw!r}") from None
-
-
 def limits() -> dict:
     """Return the per-socket and per-client limits, read from the environment."""
+    return _limits(Env())
+
+
+def _limits(env: Env) -> dict:
+    whole = env.whole
     return {
         # Output a socket may have waiting before it is closed (1008) as too slow, and how long
         # it may go without taking any; unsent bytes kept in the kernel (room for a close frame).
-        "WS_SEND_QUEUE_BYTES": _int_env("CELERY_LAB_WS_SEND_QUEUE_BYTES", 1 << 20),
-        "WS_SEND_STALL_SECONDS": _float_env("CELERY_LAB_WS_SEND_STALL_SECONDS", 10.0),
-        "WS_SEND_AHEAD_BYTES": _int_env("CELERY_LAB_WS_SEND_AHEAD_BYTES", 256 * 1024),
+        "WS_SEND_QUEUE_BYTES": whole("CELERY_LAB_WS_SEND_QUEUE_BYTES", 1 << 20),
+        "WS_SEND_STALL_SECONDS": env.number("CELERY_LAB_WS_SEND_STALL_SECONDS", 10.0),
+        "WS_SEND_AHEAD_BYTES": whole("CELERY_LAB_WS_SEND_AHEAD_BYTES", 256 * 1024),
         # Messages a socket may send that are still waiting to be handled.
-        "WS_INBOX_MESSAGES": _int_env("CELERY_LAB_WS_INBOX_MESSAGES", 64),
+        "WS_INBOX_MESSAGES": whole("CELERY_LAB_WS_INBOX_MESSAGES", 64),
         # Tasks not yet finished, per learner and per address (a class of 300 behind one NAT
         # with three tasks each is 900), and messages waiting in the queue for everyone.
-        "MAX_TASKS_PER_LEARNER": _int_env("CELERY_LAB_MAX_TASKS_PER_LEARNER", 10),
-        "MAX_TASKS_PER_ADDRESS": _int_env("CELERY_LAB_MAX_TASKS_PER_ADDRESS", 1500),
-        "MAX_QUEUED_TASKS": _int_env("CELERY_LAB_MAX_QUEUED_TASKS", 3000),
+        "MAX_TASKS_PER_LEARNER": whole("CELERY_LAB_MAX_TASKS_PER_LEARNER", 10),
+        "MAX_TASKS_PER_ADDRESS": whole("CELERY_LAB_MAX_TASKS_PER_ADDRESS", 1500),
+        "MAX_QUEUED_TASKS": whole("CELERY_LAB_MAX_QUEUED_TASKS", 3000),
         # Direct calls (lesson 5) holding a request at once, per learner and per address.
-        "MAX_HELD_CALLS_PER_LEARNER": _int_env("CELERY_LAB_MAX_HELD_CALLS_PER_LEARNER", 2),
-        "MAX_HELD_CALLS_PER_ADDRESS": _int_env("CELERY_LAB_MAX_HELD_CALLS_PER_ADDRESS", 320),
-        "MAX_HELD_CALLS": _int_env("CELERY_LAB_MAX_HELD_CALLS", 400),  # per web process
+        "MAX_HELD_CALLS_PER_LEARNER": whole("CELERY_LAB_MAX_HELD_CALLS_PER_LEARNER", 2),
+        "MAX_HELD_CALLS_PER_ADDRESS": whole("CELERY_LAB_MAX_HELD_CALLS_PER_ADDRESS", 320),
+        "MAX_HELD_CALLS": whole("CELERY_LAB_MAX_HELD_CALLS", 400),  # per web process
         # Open websockets per web process: in all, per address, per learner.
-        "MAX_SOCKETS": _int_env("CELERY_LAB_MAX_SOCKETS", 2000),
-        "MAX_SOCKETS_PER_ADDRESS": _int_env("CELERY_LAB_MAX_SOCKETS_PER_ADDRESS", 1000),
-        "MAX_SOCKETS_PER_LEARNER": _int_env("CELERY_LAB_MAX_SOCKETS_PER_LEARNER", 20),
+        "MAX_SOCKETS": whole("CELERY_LAB_MAX_SOCKETS", 2000),
+        "MAX_SOCKETS_PER_ADDRESS": whole("CELERY_LAB_MAX_SOCKETS_PER_ADDRESS", 1000),
+        "MAX_SOCKETS_PER_LEARNER": whole("CELERY_LAB_MAX_SOCKETS_PER_LEARNER", 20),
         # Failed join attempts (wrong or closed code) per address and minute; members per class.
-        "MAX_FAILED_JOINS_PER_MINUTE": _int_env("CELERY_LAB_MAX_FAILED_JOINS_PER_MINUTE", 100),
-        "MAX_CLASS_MEMBERS": _int_env("CELERY_LAB_MAX_CLASS_MEMBERS", 400),
+        "MAX_FAILED_JOINS_PER_MINUTE": whole("CELERY_LAB_MAX_FAILED_JOINS_PER_MINUTE", 100),
+        "MAX_CLASS_MEMBERS": whole("CELERY_LAB_MAX_CLASS_MEMBERS", 400),
         # Addresses of the proxies in front of the site (comma-separated): X-Forwarded-For is
         # believed from these only, so nobody else can pretend to be someone else.
-        "TRUSTED_PROXIES": tuple(
-            a.strip()
-            for a in os.environ.get("CELERY_LAB_TRUSTED_PROXIES", "").split(",")
-            if a.strip()
-        ),
+        "TRUSTED_PROXIES": env.items("CELERY_LAB_TRUSTED_PROXIES"),
     }
+
+
+# -- The playground: learners' own code in sandboxes (README "The playground") ---------------
+def _playground(env: Env) -> PlaygroundSettings:
+    """The playground's settings, in playground/settings.py's shapes (the engine reads no env)."""
+    whole = env.whole
+    return PlaygroundSettings(
+        enabled=env.flag("CELERY_LAB_PLAYGROUND", default=True),
+        concurrency=whole("CELERY_LAB_PLAYGROUND_CONCURRENCY", 2, minimum=1),
+        # Never a system uid (uid 0 is root): each slot runs as one of its own.
+        uid_base=whole("CELERY_LAB_PLAYGROUND_UID_BASE", 61000, minimum=1000),
+        launcher=env.text("CELERY_LAB_PLAYGROUND_LAUNCHER", "bwrap"),
+        max_file_kb=whole("CELERY_LAB_PLAYGROUND_MAX_FILE_KB", 32, minimum=1),
+        warm=env.flag("CELERY_LAB_PLAYGROUND_WARM", default=True),
+        limits=Limits(
+            memory_mb=whole("CELERY_LAB_PLAYGROUND_MEMORY_MB", 256, minimum=1),
+            cpu_seconds=whole("CELERY_LAB_PLAYGROUND_CPU_SECONDS", 10, minimum=1),
+            processes=whole("CELERY_LAB_PLAYGROUND_PROCESSES", 64, minimum=1),
+            files_mb=whole("CELERY_LAB_PLAYGROUND_FILES_MB", 16, minimum=1),
+            file_mb=whole("CELERY_LAB_PLAYGROUND_FILE_MB", 8, minimum=1),
+            open_files=whole("CELERY_LAB_PLAYGROUND_OPEN_FILES", 256, minimum=16),
+            output_kb=whole("CELERY_LAB_PLAYGROUND_OUTPUT_KB", 64, minimum=1),
+            wall_seconds=whole("CELERY_LAB_PLAYGROUND_WALL_SECONDS", 30, minimum=1),
+            nice=whole("CELERY_LAB_PLAYGROUND_NICE", 10, maximum=19),
+        ),
+    )

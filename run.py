@@ -30,7 +30,6 @@ from launcher.commands import (
 )
 from launcher.supervisor import Backoff, Supervisor, describe_exit, hold_run_lock
 from launcher.waiting import wait_for_http, wait_for_redis
-from playground.settings import PlaygroundSettings
 
 
 def port_number(raw: str) -> int:
@@ -53,30 +52,36 @@ def positive_int(raw: str) -> int:
     return value
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def parse_args(
+    argv: list[str] | None = None, settings: config.Settings | None = None
+) -> argparse.Namespace:
+    """The flags; each one's default is its setting (config.py), already checked there."""
+    settings = settings or config.Settings.from_env()
+    launch = settings.launch
     parser = argparse.ArgumentParser(description="Start Celery Lab: Redis, a worker, the web.")
     parser.add_argument(
         "--host",
-        default=os.environ.get("CELERY_LAB_HOST"),
+        default=launch.host or None,
         help="address the web server listens on (env CELERY_LAB_HOST; default 127.0.0.1, "
         "or every interface with --classroom)",
     )
     parser.add_argument(
         "--port",
         type=port_number,
-        default=os.environ.get("CELERY_LAB_PORT", "8000"),
+        default=launch.port,
         help="web server port (env CELERY_LAB_PORT; default 8000)",
     )
     parser.add_argument(
         "--concurrency",
         type=positive_int,
-        default=os.environ.get("CELERY_LAB_WORKER_CONCURRENCY", "64"),
-        help="worker threads (env CELERY_LAB_WORKER_CONCURRENCY; default 64)",
+        default=settings.worker_concurrency,
+        help="worker threads (env CELERY_LAB_WORKER_CONCURRENCY; default "
+        f"{config.WORKER_CONCURRENCY})",
     )
     parser.add_argument(
         "--classroom",
         action="store_true",
-        default=config.classroom_mode(),
+        default=launch.classroom,
         help="serve learners on the local network: listen on every interface and put this "
         "machine's LAN address in the join link and QR code (env CELERY_LAB_CLASSROOM)",
     )
@@ -94,11 +99,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def resolve_redis(supervisor: Supervisor, args: argparse.Namespace, env: dict) -> str:
+def resolve_redis(
+    supervisor: Supervisor, args: argparse.Namespace, env: dict, settings: config.Settings
+) -> str:
     """Use REDIS_URL if set; else the running site's Redis (worker-only), else start our own."""
     url_file = config.VAR_DIR / "redis.url"
-    if env.get("REDIS_URL"):
-        return env["REDIS_URL"]
+    if settings.redis_url:
+        return settings.redis_url
     if args.worker_only:
         if not url_file.exists():
             raise SystemExit(
@@ -112,7 +119,7 @@ def resolve_redis(supervisor: Supervisor, args: argparse.Namespace, env: dict) -
             "`apt-get install redis-server`; macOS: `brew install redis`), or set "
             "REDIS_URL to a Redis you already run, e.g. redis://127.0.0.1:6379/0"
         )
-    port = int(os.environ.get("CELERY_LAB_REDIS_PORT") or free_port())
+    port = settings.launch.redis_port or free_port()
     supervisor.start("redis", redis_command(binary, port, config.VAR_DIR / "redis"), env)
     url = f"redis://127.0.0.1:{port}/0"
     url_file.parent.mkdir(parents=True, exist_ok=True)
@@ -121,7 +128,9 @@ def resolve_redis(supervisor: Supervisor, args: argparse.Namespace, env: dict) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+    # Every setting is read (and checked) here, once, before anything starts.
+    settings = config.Settings.from_env()
+    args = parse_args(argv, settings)
     supervisor = Supervisor()
     stop = {"signal": None}
 
@@ -131,8 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGHUP, on_signal)  # the terminal closed: stop, as for Ctrl-C
-    env = dict(os.environ)
-    backoff = Backoff(int(os.environ.get("CELERY_LAB_WORKER_RESTARTS") or 5))
+    env = dict(os.environ)  # the children's environment: they read the same settings
+    backoff = Backoff(settings.launch.worker_restarts)
     worker_cmd = worker_command(args.concurrency)
     # Workers that crash are started again (with backoff); the web and Redis are not.
     restartable = {"worker": worker_cmd}
@@ -142,15 +151,24 @@ def main(argv: list[str] | None = None) -> int:
         # Where learners join (classroom mode or CELERY_LAB_PUBLIC_URL), checked before
         # anything starts.
         learners = (
-            "" if args.worker_only else lan.learners_url(args.classroom, args.port, args.host)
+            ""
+            if args.worker_only
+            else lan.learners_url(
+                args.classroom,
+                args.port,
+                args.host,
+                settings.public_url,
+                settings.launch.lan_interface,
+            )
         )
-        url = resolve_redis(supervisor, args, env)
+        url = resolve_redis(supervisor, args, env, settings)
         env["REDIS_URL"] = url
         wait_for_redis(url, time.monotonic() + 10)
         if not args.worker_only:
-            config.secret_key()  # made once here, so every web process shares it
-            # The instructor token: CELERY_LAB_INSTRUCTOR_TOKEN, else one kept under var/.
-            env["CELERY_LAB_INSTRUCTOR_TOKEN"] = config.instructor_token()
+            config.secret_key(settings.secret_key)  # made once here, so web processes share it
+            # The instructor token: CELERY_LAB_INSTRUCTOR_TOKEN, else one kept under var/ (the
+            # web processes read it the same way, config.instructor_token).
+            env["CELERY_LAB_INSTRUCTOR_TOKEN"] = config.instructor_token(settings.instructor_token)
             # Classroom mode: every interface, learners told the LAN address (Redis stays
             # on loopback). The printed links for you on this machine stay on loopback.
             host = args.host or ("0.0.0.0" if args.classroom else "127.0.0.1")
@@ -161,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
             wait_for_http(base + "/api/health", time.monotonic() + 30, web)
         if not args.no_worker:
             supervisor.start("worker", worker_cmd, env)
-            playground = PlaygroundSettings.from_env()
+            playground = settings.playground
             if playground.enabled:
                 restartable["playground worker"] = playground_worker_command(playground.concurrency)
                 supervisor.start("playground worker", restartable["playground worker"], env)

@@ -19,7 +19,7 @@ import time
 
 import psutil
 
-from config import ROOT
+from config import ROOT, Settings
 from playground import slots
 from playground.settings import PlaygroundSettings
 from tests.support.playground_stack import ADD, Coder
@@ -116,7 +116,7 @@ def measure(
     ``pause``: seconds between one run's end and the next press (a learner reads the result
     first); a warm sandbox needs about half a second of CPU to get warm again.
     """
-    settings = PlaygroundSettings.from_env()
+    settings = Settings.from_env().playground
     stack.start_playground_worker(settings.concurrency)
     coder = Coder(base_url)
     press_to_banner(coder)  # the first run pays for imports the page cache then holds

@@ -12,14 +12,15 @@ limit, since every websocket is a file.
 from __future__ import annotations
 
 import errno
-import os
 import resource
 import socket
 import time
 
 from gunicorn.workers import gthread
 
-HEADER_TIMEOUT = float(os.environ.get("CELERY_LAB_HEADER_TIMEOUT") or 10)
+import config
+
+HEADER_TIMEOUT = config.Settings.from_env().launch.header_timeout
 
 
 class _DeadlineSocket:

@@ -13,8 +13,6 @@ import socket
 import struct
 from pathlib import Path
 
-import config
-
 SIOCGIFFLAGS = 0x8913
 SIOCGIFADDR = 0x8915
 IFF_UP = 0x1
@@ -86,19 +84,24 @@ def lan_address(interface: str = "") -> str | None:
     return (private or list(addresses.values()) or [None])[0]
 
 
-def learners_url(classroom: bool, port: int, host: str | None = None) -> str:
+def learners_url(
+    classroom: bool,
+    port: int,
+    host: str | None = None,
+    public_url: str = "",
+    lan_interface: str = "",
+) -> str:
     """Where learners join: CELERY_LAB_PUBLIC_URL if set, else (classroom mode) the LAN address.
 
     In classroom mode with ``host`` one address (not every interface), that address is it.
     Returns "" outside classroom mode with no public URL: the site then names itself after
     the address each request asked for, as before.
     """
-    public = config.public_url()
-    if public or not classroom:
-        return public
+    if public_url or not classroom:
+        return public_url
     if host and host not in ("0.0.0.0", "::"):
         return f"http://{f'[{host}]' if ':' in host else host}:{port}"
-    address = lan_address(config.lan_interface())
+    address = lan_address(lan_interface)
     if address is None:
         raise SystemExit(
             "Classroom mode found no network address on this machine that learners could "

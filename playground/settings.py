@@ -1,27 +1,18 @@
-"""The playground's settings: every limit, its environment variable and its default.
+"""The playground's settings: every limit and its default.
 
 Defaults fit a classroom on a 2-core machine: two runs at once, each well under a core's worth
-of memory. Tests shrink them through the same variables.
+of memory. The site's config.py reads them from the environment (``CELERY_LAB_PLAYGROUND_*``,
+``Settings.playground``), so tests shrink them through the same variables; the engine itself
+reads no environment.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass
 
 QUEUE = "playground"
 
 MB = 1024 * 1024
-
-
-def _int_env(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from None
 
 
 @dataclass(frozen=True)
@@ -57,25 +48,3 @@ class PlaygroundSettings:
     # about a third of the time. Off: each run starts its sandbox when it starts.
     warm: bool = True
     limits: Limits = Limits()
-
-    @classmethod
-    def from_env(cls) -> PlaygroundSettings:
-        return cls(
-            enabled=os.environ.get("CELERY_LAB_PLAYGROUND", "on").lower() not in ("off", "0"),
-            concurrency=max(1, _int_env("CELERY_LAB_PLAYGROUND_CONCURRENCY", 2)),
-            uid_base=_int_env("CELERY_LAB_PLAYGROUND_UID_BASE", 61000),
-            launcher=os.environ.get("CELERY_LAB_PLAYGROUND_LAUNCHER", "bwrap"),
-            max_file_kb=_int_env("CELERY_LAB_PLAYGROUND_MAX_FILE_KB", 32),
-            warm=os.environ.get("CELERY_LAB_PLAYGROUND_WARM", "on").lower() not in ("off", "0"),
-            limits=Limits(
-                memory_mb=_int_env("CELERY_LAB_PLAYGROUND_MEMORY_MB", 256),
-                cpu_seconds=_int_env("CELERY_LAB_PLAYGROUND_CPU_SECONDS", 10),
-                processes=_int_env("CELERY_LAB_PLAYGROUND_PROCESSES", 64),
-                files_mb=_int_env("CELERY_LAB_PLAYGROUND_FILES_MB", 16),
-                file_mb=_int_env("CELERY_LAB_PLAYGROUND_FILE_MB", 8),
-                open_files=_int_env("CELERY_LAB_PLAYGROUND_OPEN_FILES", 256),
-                output_kb=_int_env("CELERY_LAB_PLAYGROUND_OUTPUT_KB", 64),
-                wall_seconds=_int_env("CELERY_LAB_PLAYGROUND_WALL_SECONDS", 30),
-                nice=_int_env("CELERY_LAB_PLAYGROUND_NICE", 10),
-            ),
-        )

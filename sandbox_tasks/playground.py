@@ -55,7 +55,7 @@ def announce_queue(redis, relay: Relay) -> None:
 
 @shared_task(bind=True, name="sandbox_tasks.playground.run", acks_late=True)
 def run(self, learner: str, files: dict, view: str, exercise: str | None = None) -> dict:
-    settings = PlaygroundSettings.from_env()
+    settings = current_app.config["PLAYGROUND"]  # config.Settings.playground
     redis = current_app.extensions["redis"]
     run_id = self.request.id
     summary = outcome.Summary(

@@ -1,7 +1,8 @@
 """`make doctor`: what this machine has and lacks for each make target, and how to fix it.
 
 Standard library only, so it runs before .venv exists. It looks, and changes nothing: it reads
-PATH, binds (and closes) the web port, and PINGs REDIS_URL if that is set.
+PATH and the site's settings (config.py, standard library only too), binds (and closes) the
+web port, and PINGs REDIS_URL if that is set.
 
     python3 scripts/doctor.py        # exit 0: all found; 1: something is missing (listed)
 """
@@ -75,8 +76,20 @@ def program(name: str, *also: str) -> str | None:
     return shutil.which(name) or next((p for p in also if os.access(p, os.X_OK)), None)
 
 
-def check_programs(report: Report) -> None:
-    if os.environ.get("REDIS_URL"):
+def read_settings(report: Report):
+    """The site's settings (config.py, standard library only): a bad one is reported here."""
+    sys.path.insert(0, str(ROOT))
+    import config
+
+    try:
+        return config.Settings.from_env()
+    except config.SettingError as exc:
+        report.missing("settings", str(exc.code), "correct that variable, or unset it")
+        return config.Settings()
+
+
+def check_programs(report: Report, settings) -> None:
+    if settings.redis_url:
         report.ok("redis-server", "not needed: REDIS_URL is set (checked below)")
     elif found := program("redis-server", str(VENV / "bin" / "redis-server")):
         report.ok("redis-server", found)
@@ -101,14 +114,8 @@ def check_programs(report: Report) -> None:
             report.missing(name, f"not found, for {why}", f"{APT} {package}")
 
 
-def check_port(report: Report) -> None:
-    raw = os.environ.get("CELERY_LAB_PORT") or "8000"
-    host = os.environ.get("CELERY_LAB_HOST") or "127.0.0.1"
-    try:
-        port = int(raw)
-    except ValueError:
-        report.missing("port", f"CELERY_LAB_PORT={raw!r} is not a number", "set a port number")
-        return
+def check_port(report: Report, settings) -> None:
+    host, port = settings.launch.host or "127.0.0.1", settings.launch.port
     with socket.socket() as s:
         try:
             s.bind((host, port))
@@ -151,8 +158,8 @@ def redis_ping(url: str, timeout: float = 3.0) -> str:
         return reply
 
 
-def check_redis_url(report: Report) -> None:
-    url = os.environ.get("REDIS_URL")
+def check_redis_url(report: Report, settings) -> None:
+    url = settings.redis_url
     if not url:
         return
     scheme, _, rest = url.partition("://")
@@ -176,9 +183,10 @@ def main() -> int:
     report = Report()
     check_python(report)
     check_venv(report)
-    check_programs(report)
-    check_port(report)
-    check_redis_url(report)
+    settings = read_settings(report)
+    check_programs(report, settings)
+    check_port(report, settings)
+    check_redis_url(report, settings)
     if report.problems:
         print(f"{report.problems} missing: see each 'fix' above.")
         return 1

@@ -7,12 +7,11 @@ a 5xx that says so, and the projector shows it on the instructor's screen.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
-from redis.exceptions import RedisError
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, Response, current_app, jsonify, url_for
 
 from sandbox_tasks.timing import slow_task
 
+from ..errors import read_json
 from ..extensions import get_redis
 from ..learners import current_learner
 from ..lessons.experiments.base import Experiment, Lab
@@ -22,7 +21,6 @@ from . import instructor, rooms, worker_controls
 from .projector import get_projector
 from .rooms import ClassroomError
 from .screens import question_view, snapshot
-from .worker_controls import ControlError
 
 bp = Blueprint("classroom_api", __name__, url_prefix="/api/classroom")
 
@@ -30,29 +28,8 @@ bp = Blueprint("classroom_api", __name__, url_prefix="/api/classroom")
 BURST = Experiment("classroom.burst", "Burst", lambda params, lab: {}, help="N slow tasks at once")
 
 
-@bp.errorhandler(ClassroomError)
-@bp.errorhandler(ControlError)
-def known_error(exc):
-    return jsonify(exc.as_dict()), exc.status
-
-
-@bp.errorhandler(RedisError)
-def redis_down(exc):
-    return jsonify(error="redis_down", message=f"Redis did not answer ({exc})."), 503
-
-
-@bp.errorhandler(HTTPException)
-def http_error(exc: HTTPException):
-    return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code
-
-
 def _body() -> dict:
-    if not request.data:
-        return {}
-    body = request.get_json(silent=True, force=True)
-    if not isinstance(body, dict):
-        raise ClassroomError('Send a JSON object, like {"size": 8}.', "bad_json")
-    return body
+    return read_json(empty={}, example='{"size": 8}', wrong_kind="bad_json")
 
 
 @bp.post("/classes")

@@ -22,6 +22,7 @@ from flask import (
 from redis.exceptions import RedisError
 
 from .. import keys, signals
+from ..errors import read_json
 from ..extensions import get_redis
 from ..learners import current_learner
 from ..lessons.library import get_library
@@ -46,6 +47,7 @@ def _join(code_raw: object, nickname_raw: object, rejoin_raw: object = None) -> 
             "projector.",
             "rate_limited",
             429,
+            retry_after=60,
         )
     try:
         joined = rooms.join(
@@ -114,9 +116,9 @@ def join_form():
 
 @bp.post("/api/classroom/join")
 def join_api():
-    body = request.get_json(silent=True, force=True) if request.data else {}
-    if not isinstance(body, dict):
-        raise ClassroomError('Send {"code": "K7QX4", "nickname": "Ana"}.', "bad_json")
+    body = read_json(
+        empty={}, example='{"code": "K7QX4", "nickname": "Ana"}', wrong_kind="bad_json"
+    )
     return jsonify(_join(body.get("code"), body.get("nickname"), body.get("rejoin")))
 
 
@@ -134,20 +136,6 @@ def leave():
 @bp.get("/api/classroom/me")
 def me():
     return jsonify(_me())
-
-
-@bp.errorhandler(ClassroomError)
-def known_error(exc: ClassroomError):
-    response = jsonify(exc.as_dict())
-    response.status_code = exc.status
-    if exc.status == 429:
-        response.headers["Retry-After"] = "60"
-    return response
-
-
-@bp.errorhandler(RedisError)
-def redis_down(exc):
-    return jsonify(error="redis_down", message="The site's database did not answer."), 503
 
 
 def on_answer(sender, learner: str, question: str, choice: str | None = None, **_) -> None:

@@ -20,6 +20,7 @@ import redis
 from flask import session
 
 from .. import keys
+from ..errors import LabError
 
 # No 0/O, 1/I/L: a code read off a projector from the back of a room is typed right.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -32,16 +33,8 @@ _CODE = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 _NICKNAME = re.compile(r"^[^\W_][\w .'-]*$")
 
 
-class ClassroomError(ValueError):
-    """A class action that cannot be done; the message is written for the person who tried."""
-
-    def __init__(self, message: str, code: str = "invalid", status: int = 400):
-        super().__init__(message)
-        self.code = code
-        self.status = status
-
-    def as_dict(self) -> dict:
-        return {"error": self.code, "message": str(self)}
+class ClassroomError(LabError):
+    """A class action that cannot be done; the join form catches it to draw itself again."""
 
 
 def clean_code(raw: object) -> str:

@@ -18,14 +18,11 @@ from flask import (
     Response,
     abort,
     current_app,
-    jsonify,
     redirect,
     render_template,
     request,
     url_for,
 )
-from redis.exceptions import RedisError
-from werkzeug.exceptions import HTTPException
 
 from ..extensions import get_redis, sock
 from ..lessons.library import get_library
@@ -36,7 +33,6 @@ from ..live.outbox import Connection
 from . import api, instructor, members, rooms
 from .projector import get_projector
 from .projector import init_app as init_projector
-from .rooms import ClassroomError
 from .screens import join_url, questions, snapshot
 
 log = logging.getLogger(__name__)
@@ -54,29 +50,6 @@ def projector_socket_needs_the_instructor():
 def inject_classroom() -> dict:
     # The session alone (no Redis): a learner who is in no class pays nothing for this.
     return {"classroom_code": rooms.from_session()}
-
-
-def _page_error(title: str, message: str, status: int):
-    if request.endpoint == "classroom.projector_socket":
-        return jsonify(error=title.lower().replace(" ", "_"), message=message), status
-    return render_template("classroom/message.html", title=title, message=message), status
-
-
-@bp.errorhandler(ClassroomError)
-def known_error(exc: ClassroomError):
-    return _page_error(
-        "No such class" if exc.status == 404 else "Not possible", str(exc), exc.status
-    )
-
-
-@bp.errorhandler(RedisError)
-def redis_down(exc):
-    return _page_error("Redis did not answer", f"The site cannot reach Redis ({exc}).", 503)
-
-
-@bp.errorhandler(HTTPException)
-def http_error(exc: HTTPException):
-    return _page_error(exc.name, exc.description, exc.code)
 
 
 # -- instructor sign-in and pages ------------------------------------------------------------

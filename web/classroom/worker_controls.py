@@ -23,23 +23,13 @@ from redis.exceptions import RedisError
 
 import config
 
+from ..errors import LabError
+
 REPLY_TIMEOUT = 1.0
 WALL_CLOCK = 5.0
 MAX_POOL = 128
 MAX_BURST = 300
 MAX_BURST_SECONDS = 10
-
-
-class ControlError(RuntimeError):
-    """A control that did not take effect; the message says why, for the instructor."""
-
-    def __init__(self, message: str, code: str, status: int = 503):
-        super().__init__(message)
-        self.code = code
-        self.status = status
-
-    def as_dict(self) -> dict:
-        return {"error": self.code, "message": str(self)}
 
 
 def _within(seconds: float, fn, *args, **kwargs):
@@ -56,13 +46,13 @@ def _within(seconds: float, fn, *args, **kwargs):
     thread.start()
     thread.join(seconds)
     if thread.is_alive():
-        raise ControlError(
+        raise LabError(
             f"The broker did not answer within {seconds:g} s: is Redis running?",
             "broker_timeout",
             504,
         )
     if "error" in box:
-        raise ControlError(f"The broker could not be reached: {box['error']}", "broker_down")
+        raise LabError(f"The broker could not be reached: {box['error']}", "broker_down", 503)
     return box.get("value")
 
 
@@ -70,8 +60,8 @@ def check_broker(db) -> None:
     try:
         db.ping()
     except RedisError as exc:
-        raise ControlError(
-            f"Redis is not answering ({exc}); nothing was sent.", "broker_down"
+        raise LabError(
+            f"Redis is not answering ({exc}); nothing was sent.", "broker_down", 503
         ) from None
 
 
@@ -91,10 +81,11 @@ def _answers(replies: list | None) -> list[dict]:
     return out
 
 
-def _no_worker() -> ControlError:
-    return ControlError(
+def _no_worker() -> LabError:
+    return LabError(
         f"No worker answered within {REPLY_TIMEOUT:g} s: is the worker running? Nothing changed.",
         "no_worker",
+        503,
     )
 
 
@@ -103,7 +94,7 @@ def _summary(answers: list[dict], done: str) -> dict:
         raise _no_worker()
     failed = [a for a in answers if not a["ok"]]
     if failed:
-        raise ControlError(
+        raise LabError(
             "; ".join(f"{a['worker']}: {a['message']}" for a in failed), "worker_refused", 502
         )
     return {"ok": True, "workers": answers, "message": done}
@@ -132,7 +123,7 @@ def resume(celery: Celery, db, queue: str = config.QUEUE) -> dict:
 
 def clean_size(raw: object) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_POOL:
-        raise ControlError(
+        raise LabError(
             f"The pool size must be a whole number from 1 to {MAX_POOL}.", "invalid_params", 400
         )
     return raw
@@ -177,9 +168,7 @@ def clean_burst(body: dict) -> tuple[int, int]:
     count, seconds = body.get("count"), body.get("seconds", 2)
     for name, value, top in (("count", count, MAX_BURST), ("seconds", seconds, MAX_BURST_SECONDS)):
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= top:
-            raise ControlError(
-                f"{name} must be a whole number from 1 to {top}.", "invalid_params", 400
-            )
+            raise LabError(f"{name} must be a whole number from 1 to {top}.", "invalid_params", 400)
     return count, seconds
 
 

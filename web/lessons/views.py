@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, render_template
 from werkzeug.exceptions import NotFound
 
 from ..learners import current_learner
@@ -34,13 +34,3 @@ def lesson(slug: str):
         experiments=EXPERIMENTS,
         lessons=library.all(),
     )
-
-
-@bp.app_errorhandler(NotFound)
-def not_found(exc: NotFound):
-    # Programs asking the API get JSON; people get a page with the way back to the course.
-    if request.path.startswith("/api/"):
-        return jsonify(error="not_found", message=exc.description), 404
-    return render_template(
-        "not_found.html", message=exc.description, lessons=get_library().all()
-    ), 404

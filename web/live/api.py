@@ -2,33 +2,23 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, current_app, jsonify
 
+from ..errors import LabError, read_json
 from ..learners import current_learner
-from ..lessons.experiments import ExperimentError
 from . import runner, task_log
 from .hub import get_hub
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-def _json_body():
-    """Return the parsed JSON body, or raise ExperimentError that says what was wrong."""
-    if not request.data:
-        return {}
-    body = request.get_json(silent=True, force=True)
-    if body is None:
-        raise ExperimentError("The request body is not valid JSON.", code="bad_json")
-    return body
-
-
 @bp.post("/experiments/<name>")
 def run(name: str):
     """The same runner as the websocket's ``run`` action (web/live/runner.py), for HTTP callers."""
     try:
-        body = _json_body()
-    except ExperimentError as exc:
+        # No body is no parameters; the runner says what the experiment's parameters are.
+        body = read_json(object, empty={})
+    except LabError as exc:
         status, reply = exc.status, {"type": "error", "ref": None, **exc.as_dict()}
     else:
         status, reply = runner.run(name, body)
@@ -43,7 +33,7 @@ def run(name: str):
 def task_state(task_id: str):
     snapshot = task_log.snapshot(current_learner(), [task_id])
     if not snapshot:
-        return jsonify(error="unknown_task", message="You have not sent a task with that id."), 404
+        raise LabError("You have not sent a task with that id.", "unknown_task", 404)
     return jsonify(snapshot[0])
 
 
@@ -52,8 +42,3 @@ def health():
     hub = get_hub()
     ready = hub.start(wait=current_app.config["STREAM_READY_TIMEOUT"])
     return jsonify(stream_ready=ready, sockets=hub.connection_count()), 200 if ready else 503
-
-
-@bp.errorhandler(HTTPException)
-def http_error(exc: HTTPException):
-    return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code

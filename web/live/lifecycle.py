@@ -6,7 +6,8 @@ has seen and lets a late event change nothing. That rule, ``advances``, lives on
 
 - the browser gets it as data in every page (``for_browser``, read by
   site/static/js/lib/lifecycle.js): the states, their labels, and the table of moves;
-- the classroom's Lua script gets the same table as Lua source (``LUA``, web/classroom/task_tally.py);
+- the classroom's Lua script gets the same table as Lua source (``LUA``,
+  web/classroom/task_tally.py);
 - Python code calls ``advances`` itself.
 
 The table is computed from ``advances``, so no other language writes the rule again.
@@ -15,7 +16,8 @@ The table is computed from ``advances``, so no other language writes the rule ag
 from __future__ import annotations
 
 # In lifecycle order. "purged" is never an event: the instructor's purge makes it of tasks that
-# were still waiting in the queue (web/classroom/task_tally.py), so it sits between sent and received.
+# were still waiting in the queue (web/classroom/task_tally.py), so it sits between sent and
+# received.
 STATES = (
     "sent",
     "purged",

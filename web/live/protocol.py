@@ -39,6 +39,7 @@ import json
 import time
 from datetime import UTC, datetime
 
+from web.errors import LabError, loads
 from web.live import lifecycle
 
 # Lifecycle order and Celery's event names: defined once, in web/live/lifecycle.py.
@@ -67,12 +68,11 @@ _ENVELOPE = {
 ACTIONS = ("run", "sync", "ping")
 
 
-class ProtocolError(ValueError):
+class ProtocolError(LabError):
     """A browser message we refuse; ``code`` is machine-readable, the text is for people."""
 
     def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, code)
 
 
 def state_for(event_type: str) -> str | None:
@@ -134,19 +134,12 @@ def parse_action(raw: str | bytes, max_bytes: int, actions: tuple[str, ...] = AC
     """
     if len(raw) > max_bytes:
         raise ProtocolError("too_large", f"Messages are limited to {max_bytes} bytes.")
-    if isinstance(raw, bytes):
-        try:
-            raw = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ProtocolError("bad_json", "Messages must be UTF-8 JSON text.") from None
     try:
-        message = json.loads(raw)
-    except ValueError:
-        raise ProtocolError("bad_json", "That message is not JSON.") from None
-    except RecursionError:
-        # json.loads gives up on deep nesting with RecursionError, not ValueError. Uncaught,
-        # it reached Flask's error handler, which wrote an HTTP 400 into the open websocket.
-        raise ProtocolError("bad_json", "That message is nested too deeply to read.") from None
+        # The one reader (web/errors.py): not JSON, not UTF-8, or nested too deep (a
+        # RecursionError that, uncaught, once wrote an HTTP 400 into the open websocket).
+        message = loads(raw, what="message")
+    except LabError as exc:
+        raise ProtocolError(exc.code, exc.message) from None
     if not isinstance(message, dict):
         raise ProtocolError("bad_json", 'A message must be a JSON object like {"action": …}.')
     action = message.get("action")

@@ -18,8 +18,9 @@ from flask import current_app
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
+from ..errors import LabError
 from ..learners import current_learner
-from ..lessons.experiments import EXPERIMENTS, ExperimentError, run_experiment
+from ..lessons.experiments import EXPERIMENTS, run_experiment
 from ..safety.guard import over_rate_limit
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def run(name: Any, params: Any, ref: Any = None) -> tuple[int, dict]:
                 ref,
             )
         outcome = run_experiment(experiment, params)
-    except ExperimentError as exc:
+    except LabError as exc:  # bad params, or refused (admission): the same error reply
         return exc.status, {"type": "error", "ref": ref, **exc.as_dict()}
     except (RedisError, OperationalError) as exc:
         # Redis is restarting: say so; the page (or the script) can try again in a moment.

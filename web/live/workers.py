@@ -17,6 +17,8 @@ from redis.exceptions import RedisError
 
 import config
 
+from ..errors import LabError
+
 # Redis emulates priorities with one list per priority step: "celery_lab", then
 # "celery_lab\x06\x163", "…\x06\x166", "…\x06\x169": kombu's own default steps and separator,
 # read from kombu (its Channel names the lists this way) rather than copied.
@@ -24,8 +26,11 @@ _PRIORITY_SEP = Channel.sep
 _PRIORITY_STEPS = tuple(PRIORITY_STEPS)
 
 
-class WorkersUnavailable(RuntimeError):
-    """The broker could not be reached to ask the workers anything."""
+class WorkersUnavailable(LabError):
+    """The broker could not be reached to ask the workers anything (experiments catch it)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, "workers_unavailable", 503)
 
 
 def queue_keys(queue: str = config.QUEUE) -> list[str]:

@@ -38,22 +38,12 @@ from dataclasses import dataclass
 import redis
 
 from .. import keys
+from ..errors import LabError
 from .questions import LETTERS, Choice, Question
 
 # Progress outlives the 365-day cookie that names the learner; each write renews it.
 PROGRESS_TTL_SECONDS = 400 * 24 * 3600
 FIELDS = ("question", "answer", "skip", "retry")
-
-
-class AnswerError(ValueError):
-    """An answer the site will not take; the message is written for the learner."""
-
-    def __init__(self, message: str, code: str):
-        super().__init__(message)
-        self.code = code
-
-    def as_dict(self) -> dict:
-        return {"error": self.code, "message": str(self)}
 
 
 @dataclass(frozen=True)
@@ -69,48 +59,45 @@ def retry_salt(attempts: int) -> str:
     return f"retry-{attempts + 1}"
 
 
-def parse(raw: bytes, bank) -> Submission:
-    """Validate ``{"question": id, "answer": id}``, ``{…, "skip": true}`` or ``{…, "retry": …}``."""
-    try:
-        body = json.loads(raw)
-    except ValueError:  # also UnicodeDecodeError: the body is not JSON text at all
-        raise AnswerError("The request body is not valid JSON.", "bad_json") from None
-    if not isinstance(body, dict):
-        raise AnswerError(
-            'Send a JSON object, like {"question": "lesson5-direct-wait", "answer": "b"}.',
-            "bad_body",
-        )
+EXAMPLE = '{"question": "lesson5-direct-wait", "answer": "b"}'
+
+
+def parse(body: dict, bank) -> Submission:
+    """Validate ``{"question": id, "answer": id}``, ``{…, "skip": true}`` or ``{…, "retry": …}``.
+
+    ``body`` is the request's JSON object (web/errors.py ``read_json``, with ``EXAMPLE``).
+    """
     unknown = sorted(set(body) - set(FIELDS))
     if unknown:
-        raise AnswerError(
+        raise LabError(
             f"Unknown field {unknown[0][:40]!r}; send question and answer (or skip).",
             "unknown_field",
         )
     qid = body.get("question")
     question = bank.get(qid) if isinstance(qid, str) else None
     if question is None:
-        raise AnswerError(f"There is no question {str(qid)[:60]!r}.", "unknown_question")
+        raise LabError(f"There is no question {str(qid)[:60]!r}.", "unknown_question")
     retry = body.get("retry", False)
     if not isinstance(retry, bool):  # 1 == True in Python, but a 1 is not a yes here
-        raise AnswerError("retry must be true or left out.", "invalid_answer")
+        raise LabError("retry must be true or left out.", "invalid_answer")
     skip = body.get("skip", False)
     if skip is not False:
         if skip is not True:
-            raise AnswerError("skip must be true or left out.", "invalid_answer")
+            raise LabError("skip must be true or left out.", "invalid_answer")
         if "answer" in body:
-            raise AnswerError("Send an answer or skip, not both.", "invalid_answer")
+            raise LabError("Send an answer or skip, not both.", "invalid_answer")
         if retry:
-            raise AnswerError(
+            raise LabError(
                 "A retry needs an answer: skipping it shows nothing new.", "invalid_answer"
             )
         if question.kind != "prediction":
-            raise AnswerError(
+            raise LabError(
                 "Only a prediction can be skipped; a myth needs an answer.", "invalid_answer"
             )
         return Submission(question, None, True)
     answer = body.get("answer")
     if not isinstance(answer, str) or answer not in question.choice_keys:
-        raise AnswerError(
+        raise LabError(
             f"The answer must be one of this question's choices; you sent {str(answer)[:20]!r}.",
             "invalid_answer",
         )
@@ -134,7 +121,7 @@ def submit(db: redis.Redis, learner: str, submission: Submission) -> dict:
     if not db.hsetnx(key, question.id, json.dumps(record)):
         first = answers(db, learner).get(question.id, {})
         said = "chose to see it without answering" if first.get("skipped") else "answered it"
-        raise AnswerError(
+        raise LabError(
             f"You already {said}; your first response counts. "
             "Questions you missed can be tried again from your progress page.",
             "already_answered",
@@ -148,14 +135,12 @@ def submit_retry(db: redis.Redis, learner: str, submission: Submission) -> dict:
     question = submission.question
     first = answers(db, learner).get(question.id)
     if first is None:
-        raise AnswerError(
-            "Answer this question first; a retry is for ones you missed.", "not_missed"
-        )
+        raise LabError("Answer this question first; a retry is for ones you missed.", "not_missed")
     if first["correct"]:
-        raise AnswerError("You got this one right the first time: nothing to retry.", "not_missed")
+        raise LabError("You got this one right the first time: nothing to retry.", "not_missed")
     earlier = retries(db, learner).get(question.id)
     if earlier and earlier["correct"]:
-        raise AnswerError("Your retry of this one was already right.", "already_answered")
+        raise LabError("Your retry of this one was already right.", "already_answered")
     attempts = earlier["attempts"] if earlier else 0
     record = {
         "learner": learner,

@@ -15,12 +15,10 @@ only (in the learner's own order, lettered by position), and a question's ``reve
 
 from __future__ import annotations
 
-import json
-
-from flask import Blueprint, current_app, get_template_attribute, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from flask import Blueprint, current_app, get_template_attribute, jsonify, render_template
 
 from .. import signals
+from ..errors import LabError, read_json
 from ..extensions import get_redis
 from ..learners import current_learner
 from ..lessons.library import get_library
@@ -70,10 +68,6 @@ def inject_quiz() -> dict:
     return {"quiz": LessonQuiz()}
 
 
-def _error(code: str, message: str, status: int = 400):
-    return jsonify(error=code, message=message), status
-
-
 @bp.get("/quiz")
 def quiz_page():
     bank = get_bank()
@@ -105,11 +99,9 @@ def progress_page():
 @bp.post("/api/answers")
 def answer():
     bank = get_bank()
-    try:
-        submission = grading.parse(request.get_data(), bank)
-        record = grading.submit(get_redis(), current_learner(), submission)
-    except grading.AnswerError as exc:
-        return jsonify(exc.as_dict()), 400
+    # A bad answer is a LabError (grading.parse says what was wrong): the app's handler answers.
+    submission = grading.parse(read_json(example=grading.EXAMPLE), bank)
+    record = grading.submit(get_redis(), current_learner(), submission)
     question = submission.question
     if submission.retry:
         # A retry is the learner's own practice: it reaches no classroom tally.
@@ -140,15 +132,13 @@ def progress_json():
 
 @bp.post("/api/progress/read")
 def mark_read():
-    try:
-        body = json.loads(request.get_data())
-    except ValueError:
-        return _error("bad_json", "The request body is not valid JSON.")
-    slug = body.get("lesson") if isinstance(body, dict) else None
-    if not isinstance(body, dict) or set(body) != {"lesson"}:
-        return _error("bad_body", 'Send a JSON object like {"lesson": "delay-vs-direct-call"}.')
+    example = '{"lesson": "delay-vs-direct-call"}'
+    body = read_json(example=example)
+    slug = body.get("lesson")
+    if set(body) != {"lesson"}:
+        raise LabError(f"Send a JSON object like {example}.", "bad_body")
     if not isinstance(slug, str) or get_library().get(slug) is None:
-        return _error("unknown_lesson", f"There is no lesson {str(slug)[:60]!r}.")
+        raise LabError(f"There is no lesson {str(slug)[:60]!r}.", "unknown_lesson")
     course_progress.mark_read(get_redis(), current_learner(), slug)
     return jsonify(lesson=slug, read=True)
 
@@ -157,11 +147,3 @@ def mark_read():
 def reset():
     course_progress.reset(get_redis(), current_learner())
     return jsonify(reset=True)
-
-
-@bp.errorhandler(HTTPException)
-def http_error(exc: HTTPException):
-    # JSON for the API (a body over the size limit is a 413 here), the usual page otherwise.
-    if request.path.startswith("/api/"):
-        return _error(exc.name.lower().replace(" ", "_"), exc.description, exc.code)
-    return exc

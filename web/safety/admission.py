@@ -29,6 +29,7 @@ import config
 from web.live import lifecycle
 
 from .. import keys
+from ..errors import LabError
 from ..extensions import get_redis
 
 FINAL_STATES = lifecycle.FINAL
@@ -55,16 +56,6 @@ return {0}
 """
 
 
-class Refused(Exception):
-    """Not admitted: ``message`` for a person, ``retry_after`` in seconds, an HTTP status."""
-
-    def __init__(self, code: str, message: str, retry_after: int, status: int):
-        super().__init__(message)
-        self.code = code
-        self.retry_after = retry_after
-        self.status = status
-
-
 def client_address() -> str:
     """The client's address: X-Forwarded-For is believed only from a configured proxy."""
     if not has_request_context():
@@ -80,19 +71,19 @@ def client_address() -> str:
     return peer
 
 
-def _busy(retry_after: int) -> Refused:
-    return Refused(
-        "busy",
+def _busy(retry_after: int) -> LabError:
+    return LabError(
         f"The lab is busy right now: try again in {retry_after} s.",
-        retry_after,
+        "busy",
         503,
+        retry_after=retry_after,
     )
 
 
 def admit(
     task_id: str, learner: str, address: str, hold_seconds: float, per_client: bool = True
 ) -> None:
-    """Count ``task_id`` against its learner and address, or raise Refused.
+    """Count ``task_id`` against its learner and address, or raise LabError.
 
     ``per_client=False`` (the instructor's burst) is held by the queue's bound only.
     """
@@ -120,12 +111,12 @@ def admit(
     wait = max(1, min(30, int(outcome[1])))
     who = "this browser" if which == 1 else "your network"
     cap = cfg["MAX_TASKS_PER_LEARNER"] if which == 1 else cfg["MAX_TASKS_PER_ADDRESS"]
-    raise Refused(
-        "rate_limited",
+    raise LabError(
         f"{cap} tasks from {who} are still waiting or running: let some finish, or try again "
         f"in {wait} s.",
-        wait,
+        "rate_limited",
         429,
+        retry_after=wait,
     )
 
 
@@ -167,11 +158,11 @@ def _held_per_client(db, counted: list) -> Iterator[None]:
     counts = pipe.execute()[::2]
     try:
         if any(cap > 0 and n > cap for n, (_, cap) in zip(counts, counted, strict=True)):
-            raise Refused(
-                "rate_limited",
+            raise LabError(
                 "You already have a call waiting for its answer: let it finish first.",
-                2,
+                "rate_limited",
                 429,
+                retry_after=2,
             )
         yield
     finally:

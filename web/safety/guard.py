@@ -9,10 +9,10 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, jsonify, request
-from werkzeug.exceptions import HTTPException
+from flask import Flask, abort, current_app, request
 
 from .. import keys
+from ..errors import LabError
 from ..extensions import get_redis
 from ..learners import current_learner
 
@@ -42,13 +42,12 @@ def over_rate_limit(learner: str, limit: int) -> bool:
 
 
 def rate_limited_response():
-    response = jsonify(
-        error="rate_limited",
-        message="Slow down: too many requests this second. Try again in a moment.",
-    )
-    response.status_code = 429
-    response.headers["Retry-After"] = "1"
-    return response
+    return LabError(
+        "Slow down: too many requests this second. Try again in a moment.",
+        "rate_limited",
+        429,
+        retry_after=1,
+    ).response()
 
 
 def limit_writes():
@@ -61,20 +60,6 @@ def limit_writes():
     return None
 
 
-def api_error(exc: HTTPException):
-    """Answer an /api/ request's error in JSON, whichever blueprint it reached (or none)."""
-    if not request.path.startswith("/api/"):
-        return exc
-    return jsonify(error=exc.name.lower().replace(" ", "_"), message=exc.description), exc.code
-
-
-def too_deeply_nested(_exc: RecursionError):
-    # json.loads gives up on deeply nested input with RecursionError, which is no ValueError.
-    return jsonify(error="bad_json", message="That JSON is nested too deeply to read."), 400
-
-
 def init_app(app: Flask) -> None:
     app.before_request(check_origin)
     app.before_request(limit_writes)
-    app.register_error_handler(HTTPException, api_error)
-    app.register_error_handler(RecursionError, too_deeply_nested)

@@ -16,7 +16,7 @@ import threading
 import time
 
 from celery.utils import uuid
-from flask import Blueprint, Flask, current_app, jsonify, request
+from flask import Blueprint, Flask, current_app, jsonify
 
 from playground import outcome, sandbox, store
 from playground.settings import QUEUE, PlaygroundSettings
@@ -25,6 +25,7 @@ from sandbox_tasks.playground import run as run_task
 from .. import keys
 from ..classroom.rooms import CLASS_TTL_SECONDS
 from ..classroom.rooms import from_session as classroom_in_session
+from ..errors import LabError, read_json
 from ..extensions import get_redis
 from ..learners import current_learner
 from ..live.delivery import Owner
@@ -36,12 +37,6 @@ FILE_NAMES = ("tasks.py", "celery_app.py", "app.py")
 BODY_KEYS = ("files", "view", "exercise")
 _EXERCISE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _RUN_ID = re.compile(r"^[0-9a-f-]{36}$")
-
-
-class RunRequestError(ValueError):
-    def __init__(self, code: str, message: str, status: int = 400):
-        super().__init__(message)
-        self.code, self.status = code, status
 
 
 def _settings() -> PlaygroundSettings:
@@ -67,52 +62,50 @@ def availability() -> str | None:
 
 def _text(value, what: str, limit: int) -> str:
     if not isinstance(value, str):
-        raise RunRequestError("invalid_field", f"{what} must be text (a JSON string).")
+        raise LabError(f"{what} must be text (a JSON string).", "invalid_field")
     try:
         size = len(value.encode("utf-8"))
     except UnicodeEncodeError:
-        raise RunRequestError("not_utf8", f"{what} is not valid UTF-8 text.") from None
+        raise LabError(f"{what} is not valid UTF-8 text.", "not_utf8") from None
     if size > limit:
-        raise RunRequestError(
-            "too_large", f"{what} is {size // 1024} KB; each file may be {limit // 1024} KB."
+        raise LabError(
+            f"{what} is {size // 1024} KB; each file may be {limit // 1024} KB.", "too_large"
         )
     return value
 
 
 def clean(body, max_bytes: int) -> dict:
-    """Check a run request; raise RunRequestError with what a learner should fix."""
+    """Check a run request; raise LabError with what a learner should fix."""
     if not isinstance(body, dict):
-        raise RunRequestError(
-            "bad_body", 'Send a JSON object like {"files": {...}, "view": "..."}.'
-        )
+        raise LabError('Send a JSON object like {"files": {...}, "view": "..."}.', "bad_body")
     unknown = sorted(set(body) - set(BODY_KEYS))
     if unknown:
-        raise RunRequestError(
-            "unknown_field", f"Unknown field {unknown[0][:40]!r}; expected files, view, exercise."
+        raise LabError(
+            f"Unknown field {unknown[0][:40]!r}; expected files, view, exercise.", "unknown_field"
         )
     files = body.get("files")
     if not isinstance(files, dict) or not files:
-        raise RunRequestError("invalid_files", 'files must be an object like {"tasks.py": "…"}.')
+        raise LabError('files must be an object like {"tasks.py": "…"}.', "invalid_files")
     for name in files:
         if "/" in name or "\\" in name or name.startswith("."):
-            raise RunRequestError(
-                "bad_file_name", f"{name[:60]!r} is a path; file names are plain, like tasks.py."
+            raise LabError(
+                f"{name[:60]!r} is a path; file names are plain, like tasks.py.", "bad_file_name"
             )
         if name not in FILE_NAMES:
-            raise RunRequestError(
-                "unknown_file",
+            raise LabError(
                 f"There is no file called {name[:60]!r} here; you can send "
                 f"{', '.join(FILE_NAMES)}.",
+                "unknown_file",
             )
     if "tasks.py" not in files:
-        raise RunRequestError("missing_tasks", "Send a tasks.py: it is what the worker imports.")
+        raise LabError("Send a tasks.py: it is what the worker imports.", "missing_tasks")
     cleaned = {name: _text(text, name, max_bytes) for name, text in files.items()}
     if "view" not in body:
-        raise RunRequestError("missing_view", "Send the view code to run (it may be empty).")
+        raise LabError("Send the view code to run (it may be empty).", "missing_view")
     view = _text(body["view"], "The view code", max_bytes)
     exercise = body.get("exercise")
     if exercise is not None and (not isinstance(exercise, str) or not _EXERCISE.match(exercise)):
-        raise RunRequestError("invalid_exercise", "exercise must be a short id like '11.first'.")
+        raise LabError("exercise must be a short id like '11.first'.", "invalid_exercise")
     return {"files": cleaned, "view": view, "exercise": exercise}
 
 
@@ -154,17 +147,12 @@ def info():
 def start():
     why = availability()
     if why is not None:
-        return jsonify(error="playground_unavailable", message=why), 503
-    body = request.get_json(silent=True, force=True)
-    if body is None:
-        return jsonify(error="bad_json", message="The request body is not UTF-8 JSON."), 400
-    try:
-        cleaned = clean(body, _settings().max_file_kb * 1024)
-    except RunRequestError as exc:
-        return jsonify(error=exc.code, message=str(exc)), exc.status
+        raise LabError(why, "playground_unavailable", 503)
+    # Any JSON here: clean() says what a run request looks like when it is not an object.
+    cleaned = clean(read_json(object), _settings().max_file_kb * 1024)
     catalogue = current_app.extensions.get("exercises")  # web/your_turn/exercises.py
     if cleaned["exercise"] and (catalogue is None or catalogue.get(cleaned["exercise"]) is None):
-        return jsonify(error="unknown_exercise", message="There is no exercise with that id."), 400
+        raise LabError("There is no exercise with that id.", "unknown_exercise")
     learner, redis, hub = current_learner(), get_redis(), get_hub()
     hub.start(wait=current_app.config["STREAM_READY_TIMEOUT"])
     _stop_previous(redis, learner)
@@ -205,7 +193,7 @@ def start():
 def status(run_id: str):
     summary = store.load(get_redis(), run_id) if _RUN_ID.match(run_id) else None
     if summary is None or summary.pop("learner", None) != current_learner():
-        return jsonify(error="unknown_run", message="You have no run with that id."), 404
+        raise LabError("You have no run with that id.", "unknown_run", 404)
     if summary["state"] == "queued":
         summary["position"] = store.position(get_redis(), QUEUE, run_id)
     return jsonify(summary)
@@ -238,7 +226,7 @@ def count_ended_runs(redis) -> Owner:
 
 def init_app(app: Flask) -> None:
     app.extensions["playground"] = {
-        "settings": PlaygroundSettings.from_env(),
+        "settings": app.config["PLAYGROUND"],
         "lock": threading.Lock(),
     }
     app.extensions["hub"].subscribe(count_ended_runs(app.extensions["redis"]))

@@ -18,15 +18,16 @@ from __future__ import annotations
 import json
 import time
 
-from flask import Blueprint, Flask, current_app, jsonify, render_template, request
+from flask import Blueprint, Flask, current_app, jsonify, render_template
 from werkzeug.exceptions import NotFound
 
+from ..errors import LabError, read_json
 from ..extensions import get_redis
 from ..keys import learner_workspace
 from ..learners import current_learner
 from ..lessons.library import get_library
 from .exercises import TTL, Exercise, get_catalogue
-from .runs import RunRequestError, clean
+from .runs import clean
 
 bp = Blueprint("workspace", __name__)
 
@@ -39,10 +40,6 @@ FREE_START = {
     },
     "view": "result = add.delay(2, 3)\nprint('sent', result.id)\n",
 }
-
-
-def _error(code: str, message: str, status: int = 400):
-    return jsonify(error=code, message=message), status
 
 
 def _exercise(exercise_id: str) -> Exercise:
@@ -89,19 +86,15 @@ def show(scope: str):
 @bp.post("/api/workspace/<scope>")
 def keep(scope: str):
     start = _start(scope)
-    body = request.get_json(silent=True, force=True)
-    if body is None:
-        return _error("bad_json", "The request body is not UTF-8 JSON.")
-    if not isinstance(body, dict) or set(body) - {"files", "view"}:
-        return _error("bad_body", 'Send a JSON object like {"files": {...}, "view": "..."}.')
+    example = '{"files": {...}, "view": "..."}'
+    body = read_json(example=example)
+    if set(body) - {"files", "view"}:
+        raise LabError(f"Send a JSON object like {example}.", "bad_body")
     settings = current_app.extensions["playground"]["settings"]
-    try:
-        cleaned = clean(body, settings.max_file_kb * 1024)
-    except RunRequestError as exc:
-        return _error(exc.code, str(exc), exc.status)
+    cleaned = clean(body, settings.max_file_kb * 1024)
     extra = sorted(set(cleaned["files"]) - set(start["files"]))
     if extra:
-        return _error("unknown_file", f"This exercise has no {extra[0]}.")
+        raise LabError(f"This exercise has no {extra[0]}.", "unknown_file")
     learner = current_learner()
     key = learner_workspace(learner)
     value = {"files": cleaned["files"], "view": cleaned["view"], "saved_at": time.time()}

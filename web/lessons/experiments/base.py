@@ -18,14 +18,19 @@ from flask import current_app
 
 from web.classroom.rooms import from_session as classroom_in_session
 from web.classroom.rooms import in_class
+from web.errors import LabError
 from web.extensions import get_redis
 from web.learners import current_learner
 from web.live.hub import get_hub
 from web.safety import admission
 
 
-class ExperimentError(ValueError):
-    """Bad input for an experiment; the message is written for the learner."""
+class ExperimentError(LabError):
+    """Bad input for an experiment, naming the parameter (``field``) that was wrong.
+
+    Kept apart because question files are checked against the experiments at load time
+    (web/quiz/questions.py catches it), and its validators name a field more than a code.
+    """
 
     def __init__(
         self,
@@ -35,19 +40,8 @@ class ExperimentError(ValueError):
         status: int = 400,
         retry_after: int | None = None,
     ):
-        super().__init__(message)
+        super().__init__(message, code, status, retry_after=retry_after, field=field or None)
         self.field = field
-        self.code = code
-        self.status = status
-        self.retry_after = retry_after  # seconds, for a refusal that will pass (Retry-After)
-
-    def as_dict(self) -> dict:
-        body = {"error": self.code, "message": str(self)}
-        if self.field:
-            body["field"] = self.field
-        if self.retry_after is not None:
-            body["retry_after"] = self.retry_after
-        return body
 
 
 @dataclass(frozen=True)
@@ -206,12 +200,8 @@ class Lab:
         config = current_app.config
         # Longest it could still be waiting or running: countdown, the time limit, a margin.
         hold = countdown + config["CELERY"].get("task_time_limit", 60) + 30
-        try:
-            admission.admit(task_id, self.learner, address, hold, per_client=self.limits)
-        except admission.Refused as exc:
-            raise ExperimentError(
-                str(exc), code=exc.code, status=exc.status, retry_after=exc.retry_after
-            ) from None
+        # A refusal (LabError, with Retry-After) reaches the runner as any bad press does.
+        admission.admit(task_id, self.learner, address, hold, per_client=self.limits)
 
 
 def run_experiment(experiment: Experiment, body: Any, classroom: str | None = None) -> dict:
@@ -228,13 +218,8 @@ def run_experiment(experiment: Experiment, body: Any, classroom: str | None = No
     lab = Lab(experiment=experiment, learner=learner, classroom=classroom)
     started = time.perf_counter()
     if experiment.holds:
-        try:
-            with admission.held_call(lab.learner, admission.client_address()):
-                outcome = experiment.run(params, lab)
-        except admission.Refused as exc:
-            raise ExperimentError(
-                str(exc), code=exc.code, status=exc.status, retry_after=exc.retry_after
-            ) from None
+        with admission.held_call(lab.learner, admission.client_address()):
+            outcome = experiment.run(params, lab)
     else:
         outcome = experiment.run(params, lab)
     outcome.setdefault("mode", experiment.mode)
