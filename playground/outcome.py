@@ -10,22 +10,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import lifecycle
+
 from .settings import Limits
 
 STATES = ("queued", "starting", "running", "finished", "failed", "stopped")
 ENDED = ("finished", "failed", "stopped")
-# A task's states in lifecycle order; a late event never moves a task backwards.
-TASK_STATES = ("sent", "received", "started", "retry", "succeeded", "failed", "rejected", "revoked")
-_EVENT_STATE = {
-    "task-sent": "sent",
-    "task-received": "received",
-    "task-started": "started",
-    "task-retried": "retry",
-    "task-succeeded": "succeeded",
-    "task-failed": "failed",
-    "task-rejected": "rejected",
-    "task-revoked": "revoked",
-}
 MAX_TASKS = 50
 MAX_EVENTS_PER_TASK = 12
 SIGXCPU = 24
@@ -142,7 +132,9 @@ class Summary:
         return [{"kind": "output", "stream": stream, "text": text}]
 
     def _event(self, report: dict) -> list[dict]:
-        task_id, state = report["uuid"], _EVENT_STATE[report["type"]]
+        # The learner's tasks move as the site's own do (lifecycle.py): a late event changes
+        # nothing, and after a retry the next delivery starts the task over.
+        task_id, state = report["uuid"], lifecycle.EVENTS[report["type"]]
         fields = report["fields"]
         task = self.tasks.get(task_id)
         if task is None:
@@ -151,7 +143,7 @@ class Summary:
             task = self.tasks[task_id] = {"task_id": task_id, "name": None, "state": state}
             task["events"] = []
         task["name"] = task["name"] or fields.get("name")
-        if TASK_STATES.index(state) > TASK_STATES.index(task["state"]):
+        if lifecycle.advances(task["state"], state):
             task["state"] = state
         if len(task["events"]) < MAX_EVENTS_PER_TASK:
             task["events"].append(

@@ -9,10 +9,10 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
+import lifecycle
 from config import ROOT
 from tests.support.learner_page import experiment, experiment_selector, open_lesson
 from web.lessons import library
-from web.live import lifecycle
 
 pytestmark = pytest.mark.browser
 

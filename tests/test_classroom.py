@@ -15,12 +15,12 @@ import time
 import pytest
 import websocket
 
+import lifecycle
 from tests.support.classroom_people import Instructor, fetch, join
 from tests.support.learners import Learner, receive_until
 from tests.support.stack import poll
 from web import keys, signals
 from web.classroom import task_tally
-from web.live import lifecycle
 
 
 @pytest.fixture

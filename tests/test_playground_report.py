@@ -86,6 +86,24 @@ def test_the_summary_keeps_each_task_in_lifecycle_order():
     assert s.end("done", None)["state"] == "finished"
 
 
+def test_a_learners_retried_task_starts_over_as_the_sites_own_do():
+    s = summary()
+    states = []
+    for kind in (
+        "task-sent",
+        "task-received",
+        "task-started",
+        "task-retried",
+        "task-sent",
+        "task-received",
+        "task-started",
+    ):
+        s.apply({"k": "event", "type": kind, "uuid": "t1", "timestamp": 1.0, "fields": {}})
+        states.append(s.tasks["t1"]["state"])
+    # The re-send's own sent is late; the next delivery moves the task on again (lifecycle.py).
+    assert states == ["sent", "received", "started", "retry", "retry", "received", "started"]
+
+
 def test_output_past_a_streams_cap_is_not_kept():
     s = summary(output_kb=1)
     for _ in range(20):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Flask
 
 import config
+import lifecycle
 from config import ROOT
 
 from . import errors, extensions
@@ -19,7 +20,7 @@ from .classroom import views as classroom_views
 from .extensions import sock
 from .lessons import library
 from .lessons import views as lesson_views
-from .live import api, hub, lifecycle, sockets
+from .live import api, hub, sockets
 from .quiz import questions
 from .quiz import views as quiz_views
 from .safety import capacity, guard, headers

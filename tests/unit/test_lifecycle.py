@@ -11,9 +11,10 @@ from celery import states as celery_states
 from celery.events.state import TASK_EVENT_TO_STATE
 from flask import Flask, render_template
 
+import lifecycle
 from config import ROOT
-from web.live import lifecycle, protocol, task_log
-from web.live.lifecycle import advances
+from lifecycle import advances
+from web.live import protocol, task_log
 
 PAIRS = list(itertools.product(lifecycle.STATES, lifecycle.STATES))
 

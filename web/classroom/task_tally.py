@@ -14,14 +14,14 @@ import json
 
 import redis
 
-from web.live import lifecycle
+import lifecycle
 
 from .. import keys
 from .rooms import CLASS_TTL_SECONDS
 
 LOG_LENGTH = 200
 
-# Whether a state moves a task (only forward, except after a retry) is web/live/lifecycle.py's
+# Whether a state moves a task (only forward, except after a retry) is lifecycle.py's
 # rule: its generated Lua, prepended when the script is registered, defines lifecycle_advances.
 # "purged" is what the instructor's purge makes of waiting tasks.
 _RECORD = """

@@ -39,10 +39,10 @@ import json
 import time
 from datetime import UTC, datetime
 
+import lifecycle
 from web.errors import LabError, loads
-from web.live import lifecycle
 
-# Lifecycle order and Celery's event names: defined once, in web/live/lifecycle.py.
+# Lifecycle order and Celery's event names: defined once, in lifecycle.py.
 STATES = lifecycle.EVENT_STATES
 
 _EVENT_TO_STATE = {

@@ -11,11 +11,13 @@ import json
 from celery.result import AsyncResult
 from flask import current_app
 
+import lifecycle
+
 from .. import keys
 from ..extensions import get_redis
-from . import lifecycle, protocol
+from . import protocol
 
-# Celery's result states, in the browser's vocabulary (web/live/lifecycle.py).
+# Celery's result states, in the browser's vocabulary (lifecycle.py).
 _STATE = lifecycle.RESULTS
 
 MAX_TASKS = 50

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from flask import current_app, has_request_context, request
 
 import config
-from web.live import lifecycle
+import lifecycle
 
 from .. import keys
 from ..errors import LabError

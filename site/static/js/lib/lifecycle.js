@@ -1,4 +1,4 @@
-// A task's lifecycle, as the server defines it (web/live/lifecycle.py): rendered into every
+// A task's lifecycle, as the server defines it (lifecycle.py): rendered into every
 // page as data (site/templates/_lifecycle.html), so no script keeps its own copy of the order
 // or of the rule that a late event never moves a task backwards.
 import {pageData} from "./dom.js";
