@@ -61,8 +61,8 @@ def test_keyword_arguments_travel_by_name_with_an_empty_positional_list(learner)
 
 def test_one_argument_short_fails_in_the_web_process_and_nothing_is_sent(learner, stack):
     session = learner.session()
-    status, body = learner.post("/api/experiments/lesson4.too_few", {"a": 4})
-    assert status == 200 and body["mode"] == "direct" and "task_id" not in body
+    body = learner.press("lesson4.too_few", {"a": 4})
+    assert body["type"] == "sent" and body["mode"] == "direct" and "task_id" not in body
     assert shown(body)["multiply.delay(4) raised"] == (
         "TypeError: multiply() missing 1 required positional argument: 'b'"
     )
@@ -74,8 +74,8 @@ def test_one_argument_short_fails_in_the_web_process_and_nothing_is_sent(learner
 def test_each_capture_keeps_its_own_message_when_many_are_sent_at_once(learner):
     # Every send in the web process fires the signal; each request must show only its own.
     def send(n: int) -> tuple[int, dict]:
-        status, body = learner.post("/api/experiments/lesson4.positional", {"a": n, "b": 10})
-        assert status == 200
+        body = learner.press("lesson4.positional", {"a": n, "b": 10})
+        assert body["type"] == "sent"
         return n, body
 
     with ThreadPoolExecutor(max_workers=8) as pool:
