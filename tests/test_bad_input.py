@@ -13,9 +13,9 @@ from tests.support.learners import learner_id
 from web import keys
 
 BAD_BODIES = [
-    pytest.param(b'{"seconds": -1}', "from 1 to 30", id="negative"),
-    pytest.param(b'{"seconds": 0}', "from 1 to 30", id="zero"),
-    pytest.param(b'{"seconds": 1000000000}', "from 1 to 30", id="huge"),
+    pytest.param(b'{"seconds": -1}', "from 1 to 10", id="negative"),
+    pytest.param(b'{"seconds": 0}', "from 1 to 10", id="zero"),
+    pytest.param(b'{"seconds": 1000000000}', "from 1 to 10", id="huge"),
     pytest.param(b'{"seconds": "abc"}', "whole number", id="not-a-number"),
     pytest.param(b'{"seconds": 2.5}', "whole number", id="fraction"),
     pytest.param(b'{"seconds": true}', "whole number", id="boolean"),

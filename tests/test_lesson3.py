@@ -169,7 +169,7 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize(("experiment", "body", "says"), BAD_INPUT)
-def test_bad_input_is_refused_over_http_and_the_websocket_and_sends_nothing(
+def test_bad_input_is_refused_on_its_transport_and_sends_nothing(
     learner, stack, experiment, body, says
 ):
     assert_refused_sending_nothing(stack, learner, experiment, body, says)

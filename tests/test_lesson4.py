@@ -101,7 +101,7 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize(("experiment", "body", "says"), BAD_INPUT)
-def test_bad_arguments_are_refused_over_http_and_the_websocket_and_send_nothing(
+def test_bad_arguments_are_refused_on_the_experiments_transport_and_send_nothing(
     learner, stack, experiment, body, says
 ):
     assert_refused_sending_nothing(stack, learner, experiment, body, says)
@@ -112,7 +112,7 @@ def test_after_refusing_bad_arguments_the_socket_still_sends_good_ones(
     learner, experiment, body, says
 ):
     session = learner.session()
-    reply = session.run_with(experiment, body, ref="b")
+    reply = learner.press(experiment, body, session=session)
     assert reply["type"] == "error" and says in reply["message"]
     reply = session.run("lesson4.positional", a=2, b=3)
     assert reply["type"] == "sent" and reply["message"]["body"][0] == [2, 3]

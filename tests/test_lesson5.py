@@ -84,7 +84,7 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize(("name", "params", "says"), BAD_INPUT)
-def test_bad_input_is_refused_over_http_and_websocket_and_sends_nothing(
+def test_bad_input_is_refused_on_its_transport_and_sends_nothing(
     stack, learner, name, params, says
 ):
     assert_refused_sending_nothing(stack, learner, name, params, says)

@@ -128,7 +128,7 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize("experiment, params, field, message", BAD_INPUT)
-def test_bad_input_is_refused_over_http_and_the_websocket_with_a_readable_message(
+def test_bad_input_is_refused_on_its_transport_with_a_readable_message(
     learner, experiment, params, field, message
 ):
     assert_refused(learner, experiment, params, message, field)

@@ -94,3 +94,10 @@ def test_both_transports_share_one_rate_limit(learner):
     status, body = poll(one_second_flood, 20, interval=0.05, message="a flood within one second")
     assert status == 429
     assert body["error"] == "rate_limited" and body["retry_after"] == 1
+
+
+def test_the_page_names_each_experiments_transport(learner):
+    with learner.opener.open(learner.base_url + "/lessons/delay-vs-direct-call") as response:
+        page = response.read().decode()
+    assert 'data-experiment="lesson5.direct" data-mode="direct" data-transport="http"' in page
+    assert 'data-experiment="lesson5.delay" data-mode="task" data-transport="websocket"' in page
