@@ -23,7 +23,7 @@ def test_the_refusal_says_how_to_send_it_instead():
     over_socket = wrong_transport_message("lesson5.delay", WEBSOCKET)
     assert over_socket == (
         "lesson5.delay runs over the page's websocket: send "
-        '{"action": "run", "experiment": "lesson5.delay", "params": {…}} on /ws.'
+        '{"action": "run", "experiment": "lesson5.delay", "params": {...}} on /ws.'
     )
     over_http = wrong_transport_message("lesson5.direct", HTTP)
     assert "POST" in over_http and "/api/experiments/lesson5.direct" in over_http

@@ -48,7 +48,7 @@ def wrong_transport_message(name: str, transport: str) -> str:
     if transport == WEBSOCKET:
         return (
             f"{name} runs over the page's websocket: send "
-            f'{{"action": "run", "experiment": "{name}", "params": {{…}}}} on /ws.'
+            f'{{"action": "run", "experiment": "{name}", "params": {{...}}}} on /ws.'
         )
     return f"{name} is a direct call over HTTP: POST its parameters to /api/experiments/{name}."
 
