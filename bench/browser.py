@@ -6,8 +6,9 @@ own websocket (lab.js's, through ``window.CeleryLab.sendWs``; lab.js draws its c
 usual), until that task's ``task-succeeded`` frame arrives on it, timed with
 ``performance.now()`` in the page. Between samples, this process times ``add.delay(2, 3)
 .get()`` (``raw_get``) and, in the same page, a websocket ping round trip (the browser's own
-floor), the reply to the press alone (``sent``, with its task id), and the same press as an
-HTTP POST (``post``: what curl and the direct calls use, the same runner, web/live/runner.py).
+floor), the reply to the press alone (``sent``, with its task id), and a direct call's HTTP POST
+(``post``: ``lesson1.direct``, add(2, 3) in the web process, reply alone; direct calls are
+the experiments whose transport is HTTP, web/live/runner.py).
 """
 
 from __future__ import annotations
@@ -74,15 +75,13 @@ _POST = """
 async () => {
   const b = window.__bench;
   const t0 = performance.now();
-  const res = await fetch("/api/experiments/lesson1.delay", {
+  // A direct call, add(2, 3) in the web process: the HTTP transport's cost, beside the socket's.
+  const res = await fetch("/api/experiments/lesson1.direct", {
     method: "POST", credentials: "same-origin",
     headers: {"Content-Type": "application/json"}, body: JSON.stringify({x: 2, y: 3})});
-  const body = await res.json();
+  await res.json();
   const posted = performance.now() - t0;
   if (!res.ok) throw new Error(`the site refused the POST: ${res.status}`);
-  // Let its task finish before the next sample, so no two samples overlap in the worker.
-  if (!b.done.has(body.task_id)) await new Promise((ok) => b.waiting.set(body.task_id, ok));
-  b.waiting.delete(body.task_id);
   return posted;
 }
 """

@@ -5,8 +5,6 @@ anything else on the machine falls on all three alike:
 
 - ``site``: what a lesson page does (site/static/js/lab.js): a learner presses add.delay(2, 3)
   over the websocket (``lesson1.delay``) until the page receives its ``task-succeeded`` message;
-- ``page``: the same press as an HTTP POST (what curl and the direct calls use; the same
-  runner, web/live/runner.py), then the ``task-succeeded`` message on the websocket;
 - ``raw_get``: a plain script's ``add.delay(2, 3).get()``;
 - ``raw_event``: a plain ``apply_async`` until a bare ``app.events.Receiver`` sees
   ``task-succeeded``.
@@ -60,28 +58,6 @@ class SitePath:
             learner.close()
 
 
-class PagePath(SitePath):
-    """What a lesson page does: POST the press, then wait for task-succeeded on its socket."""
-
-    def once(self, timeout: float = 30) -> float:
-        learner = self.learners[self.count % LEARNERS]
-        self.count += 1
-        started = time.perf_counter()
-        task_id = learner.post_press(*EXPERIMENT)["task_id"]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            message = learner.receive(deadline - time.monotonic())
-            if message is None:
-                break
-            if (
-                message.get("type") == "task"
-                and message["task_id"] == task_id
-                and message["state"] == "succeeded"
-            ):
-                return time.perf_counter() - started
-        raise RuntimeError(f"no task-succeeded for {task_id} within {timeout}s")
-
-
 def raw_get(app) -> float:
     started = time.perf_counter()
     result = app.send_task(ADD, args=(2, 3))
@@ -102,10 +78,8 @@ def raw_event(app, observer: Observer) -> float:
 def measure(base_url: str, app, observer: Observer, iterations: int, warmup: int = 20) -> dict:
     """Run the three paths in turn ``warmup + iterations`` times; keep the last ``iterations``."""
     site = SitePath(base_url)
-    page = PagePath(base_url)
     paths = {
         "site": site.once,
-        "page": page.once,
         "raw_get": lambda: raw_get(app),
         "raw_event": lambda: raw_event(app, observer),
     }
@@ -120,7 +94,6 @@ def measure(base_url: str, app, observer: Observer, iterations: int, warmup: int
                     samples[name].append(took)
     finally:
         site.close()
-        page.close()
     result = {name: summary(values) for name, values in samples.items()}
     site_p50 = result["site"]["p50_ms"]
     result["ratios"] = {
@@ -128,7 +101,5 @@ def measure(base_url: str, app, observer: Observer, iterations: int, warmup: int
         "site_vs_raw_get_p50": ratio(site_p50, result["raw_get"]["p50_ms"]),
         "site_vs_raw_event_p99": ratio(result["site"]["p99_ms"], result["raw_event"]["p99_ms"]),
         "site_vs_raw_get_p99": ratio(result["site"]["p99_ms"], result["raw_get"]["p99_ms"]),
-        "page_vs_raw_get_p50": ratio(result["page"]["p50_ms"], result["raw_get"]["p50_ms"]),
-        "page_vs_raw_get_p99": ratio(result["page"]["p99_ms"], result["raw_get"]["p99_ms"]),
     }
     return result

@@ -158,7 +158,6 @@ def markdown(results: dict) -> str:
         ]
         for key, label in (
             ("site", "site: a page's `.delay()` press on its websocket → `task-succeeded` there"),
-            ("page", "the same press as an HTTP POST (curl) → `task-succeeded` on the websocket"),
             ("raw_get", "raw Celery: `add.delay(2, 3).get()`"),
             ("raw_event", "raw Celery: `apply_async` → `task-succeeded` at a bare Receiver"),
         ):
@@ -192,7 +191,7 @@ def markdown(results: dict) -> str:
         for key, label in (
             ("page", "page: a `.delay()` press on its websocket → `task-succeeded` frame"),
             ("reply", "the press's reply alone (`sent`, with the task id)"),
-            ("post", "the same press as an HTTP POST, reply alone (curl, direct calls)"),
+            ("post", "a direct call, add(2, 3) in the web process, as an HTTP POST (fetch)"),
             ("ws_ping", "a websocket ping → pong in the same page"),
             ("raw_get", "raw Celery: `add.delay(2, 3).get()`"),
         ):

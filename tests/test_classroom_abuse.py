@@ -4,12 +4,12 @@ projector shows only what is true."""
 from __future__ import annotations
 
 import json
-import urllib.request
 
 import pytest
+import websocket
 
 from tests.support.classroom_people import Instructor, join
-from tests.support.learners import Learner, receive_until
+from tests.support.learners import Learner, Session, receive_until
 from web import keys
 
 pytestmark = pytest.mark.timeout(120)
@@ -95,8 +95,8 @@ def test_the_instructor_removes_a_member_and_the_projector_forgets_them(stack, t
         assert status == 404
         assert mallory.get_json("/api/classroom/me")[1] == {"in_class": False}
         # Mallory's next task is hers alone: it never reaches the class.
-        sent = mallory.post("/api/experiments/lesson1.delay", {"x": 1, "y": 1})[1]["task_id"]
-        mine = ana.post("/api/experiments/lesson1.delay", {"x": 2, "y": 2})[1]["task_id"]
+        sent = mallory.press("lesson1.delay", {"x": 1, "y": 1})["task_id"]
+        mine = ana.press("lesson1.delay", {"x": 2, "y": 2})["task_id"]
         seen = receive_until(
             projector,
             lambda m: (
@@ -120,15 +120,18 @@ def test_a_replayed_cookie_of_a_learner_who_left_is_not_shown_as_the_instructor(
         join(ana, code, "Ana")
         old_cookie = leaver.cookie  # says "in class", as it did before leaving
         assert leaver.post("/api/classroom/leave", {})[0] == 200
-        request = urllib.request.Request(
-            stack.base_url + "/api/experiments/lesson1.delay",
-            data=json.dumps({"x": 5, "y": 5}).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json", "Cookie": old_cookie},
+        # The old cookie replayed on a socket of its own, as a page that kept it would press.
+        ws = websocket.create_connection(
+            stack.base_url.replace("http", "ws") + "/ws",
+            timeout=30,
+            header=[f"Cookie: {old_cookie}"],
+            origin=stack.base_url,
         )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            replayed = json.loads(response.read())["task_id"]
-        mine = ana.post("/api/experiments/lesson1.delay", {"x": 2, "y": 2})[1]["task_id"]
+        leaver.sockets.append(ws)
+        replaying = Session(ws)
+        replaying.until(lambda m: m["type"] == "hello")
+        replayed = replaying.run_with("lesson1.delay", {"x": 5, "y": 5})["task_id"]
+        mine = ana.press("lesson1.delay", {"x": 2, "y": 2})["task_id"]
         seen = receive_until(
             projector,
             lambda m: (

@@ -31,10 +31,8 @@ def test_countdown_tasks_waiting_for_a_busy_pool_are_not_delivered_twice(own_sta
     learner = Learner(base)
     task_ids = []
     for _ in range(TASKS):
-        status, body = learner.post(
-            "/api/experiments/lesson5.countdown", {"seconds": 2, "countdown": 2}
-        )
-        assert status == 200, body
+        body = learner.press("lesson5.countdown", {"seconds": 2, "countdown": 2})
+        assert body["type"] == "sent", body
         task_ids.append(body["task_id"])
     db = stack.redis()
 

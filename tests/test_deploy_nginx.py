@@ -73,13 +73,13 @@ def test_the_origin_check_holds_through_the_proxy(proxied):
     learner = Learner(proxied.base_url)
     try:
         # The same site through the proxy: the browser's Origin matches the Host nginx passes.
-        assert learner.post("/api/experiments/lesson1.delay", {"x": 1, "y": 2})[0] == 200
+        assert learner.post("/api/experiments/lesson1.direct", {"x": 1, "y": 2})[0] == 200
         assert learner.session().ping()[-1] == {"type": "pong"}
         for origin in ("http://evil.example", "http://127.0.0.1:1"):
             with pytest.raises(websocket.WebSocketBadStatusException) as refused:
                 learner.socket(origin=origin)
             assert refused.value.status_code == 403
-            assert post_from(learner, origin, "/api/experiments/lesson1.delay") == 403
+            assert post_from(learner, origin, "/api/experiments/lesson1.direct") == 403
     finally:
         learner.close()
 

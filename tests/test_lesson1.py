@@ -14,8 +14,8 @@ LIFECYCLE = ("sent", "received", "started", "succeeded")
 
 @pytest.mark.parametrize(("x", "y"), [(2, 3), (-1000, 1000), (999, -7)])
 def test_a_direct_call_adds_in_the_web_server_process(learner, stack, x, y):
-    status, body = learner.post("/api/experiments/lesson1.direct", {"x": x, "y": y})
-    assert status == 200 and body["mode"] == "direct"
+    body = learner.press("lesson1.direct", {"x": x, "y": y})
+    assert body["type"] == "sent" and body["mode"] == "direct"
     assert "task_id" not in body  # nothing was sent
     result = body["result"]
     assert result["sum"] == x + y
@@ -54,8 +54,8 @@ def test_delay_answers_with_an_async_result_and_the_worker_does_the_adding(learn
 
 
 def test_the_decorator_returned_a_registered_task_object(learner):
-    status, body = learner.post("/api/experiments/lesson1.inspect", {})
-    assert status == 200 and body["mode"] == "direct"
+    body = learner.press("lesson1.inspect", {})
+    assert body["type"] == "sent" and body["mode"] == "direct"
     transcript = shown(body)["Asking the task object about itself (in the web process)"]
     assert ">>> add\n<@task: sandbox_tasks.basics.add of web at 0x" in transcript
     assert ">>> add.name\n'sandbox_tasks.basics.add'" in transcript
@@ -89,12 +89,11 @@ def test_bad_numbers_get_a_400_that_says_why_and_nothing_is_sent(
 ):
     who = learner_id(stack, learner, "lesson1.delay", {"x": 1, "y": 1})
     before = stack.redis().llen(keys.learner_tasks(who))
-    status, reply = learner.post(f"/api/experiments/{experiment}", body)
-    assert status == 400
+    reply = learner.press(experiment, body)
+    assert reply["type"] == "error"
     assert says in reply["message"]
     assert stack.redis().llen(keys.learner_tasks(who)) == before
-    status, _ = learner.post(f"/api/experiments/{experiment}", {"x": 2, "y": 3})
-    assert status == 200
+    assert learner.press(experiment, {"x": 2, "y": 3})["type"] == "sent"
 
 
 @pytest.mark.parametrize(
@@ -105,8 +104,8 @@ def test_bad_numbers_get_a_400_that_says_why_and_nothing_is_sent(
     ],
 )
 def test_inspecting_takes_no_parameters(learner, body, says):
-    status, reply = learner.post("/api/experiments/lesson1.inspect", body)
-    assert status == 400 and says in reply["message"]
+    reply = learner.press("lesson1.inspect", body)
+    assert reply["type"] == "error" and says in reply["message"]
 
 
 @pytest.mark.parametrize(

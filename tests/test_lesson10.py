@@ -12,8 +12,8 @@ from tests.support.refusals import assert_refused_sending_nothing
 
 def test_a_task_the_worker_never_imported_fails_as_not_registered(learner):
     session = learner.session()
-    status, outcome = learner.post("/api/experiments/lesson10.unimported", {})
-    assert status == 200
+    outcome = learner.press("lesson10.unimported", {})
+    assert outcome["type"] == "sent"
     failed = session.final(outcome["task_id"])
     assert failed["fields"]["exception"] == "NotRegistered('sandbox_tasks.forgotten.send_welcome')"
     states = set(by_state(session.events(outcome["task_id"])))
@@ -27,8 +27,8 @@ def test_a_task_the_worker_never_imported_fails_as_not_registered(learner):
 
 def test_without_a_result_backend_get_raises_while_the_task_still_runs(learner):
     session = learner.session()
-    status, outcome = learner.post("/api/experiments/lesson10.no_backend", {})
-    assert status == 200 and outcome["mode"] == "direct"
+    outcome = learner.press("lesson10.no_backend", {})
+    assert outcome["type"] == "sent" and outcome["mode"] == "direct"
     values = shown(outcome)
     assert values["app.conf.result_backend"] == "None"
     assert values["result.backend"] == "celery.backends.base.DisabledBackend"
@@ -42,8 +42,8 @@ def test_without_a_result_backend_get_raises_while_the_task_still_runs(learner):
 
 def test_ignore_result_get_returns_none_at_once_and_a_fresh_one_waits_in_vain(learner, stack):
     session = learner.session()
-    status, outcome = learner.post("/api/experiments/lesson10.ignore_result", {})
-    assert status == 200
+    outcome = learner.press("lesson10.ignore_result", {})
+    assert outcome["type"] == "sent"
     values = shown(outcome)
     first = values["r = quiet_add.delay(2, 3); r.get(timeout=2)"]
     assert first.startswith("returned None after ")
@@ -57,8 +57,8 @@ def test_ignore_result_get_returns_none_at_once_and_a_fresh_one_waits_in_vain(le
 
 
 def test_an_app_that_never_read_its_settings_tries_rabbitmq_on_localhost(learner):
-    status, outcome = learner.post("/api/experiments/lesson10.unconfigured", {})
-    assert status == 200 and "task_id" not in outcome
+    outcome = learner.press("lesson10.unconfigured", {})
+    assert outcome["type"] == "sent" and "task_id" not in outcome
     values = shown(outcome)
     assert values["app.conf.broker_url"] == "None"
     assert values["the broker it will use instead"] == "amqp://guest:**@localhost:5672//"
@@ -74,8 +74,8 @@ def test_an_app_that_never_read_its_settings_tries_rabbitmq_on_localhost(learner
 
 def test_get_inside_a_task_raises_runtime_error_on_the_worker(learner):
     session = learner.session()
-    status, outcome = learner.post("/api/experiments/lesson10.get_in_task", {})
-    assert status == 200
+    outcome = learner.press("lesson10.get_in_task", {})
+    assert outcome["type"] == "sent"
     failed = session.final(outcome["task_id"])
     assert failed["state"] == "failed"
     assert failed["fields"]["exception"].startswith(
@@ -87,8 +87,8 @@ def test_get_inside_a_task_raises_runtime_error_on_the_worker(learner):
 
 
 def test_a_queue_no_worker_consumes_leaves_the_task_pending_and_nothing_behind(learner, stack):
-    status, outcome = learner.post("/api/experiments/lesson10.unconsumed", {})
-    assert status == 200
+    outcome = learner.press("lesson10.unconsumed", {})
+    assert outcome["type"] == "sent"
     values = shown(outcome)
     queue = values["what the button called"].split("queue=")[1].strip("')")
     assert values["result.state after 1 s"] == "PENDING"
@@ -102,8 +102,8 @@ def test_a_queue_no_worker_consumes_leaves_the_task_pending_and_nothing_behind(l
 
 def test_the_threads_pool_enforces_neither_time_limit(learner):
     session = learner.session()
-    status, outcome = learner.post("/api/experiments/lesson10.time_limits", {"seconds": 3})
-    assert status == 200
+    outcome = learner.press("lesson10.time_limits", {"seconds": 3})
+    assert outcome["type"] == "sent"
     events = by_state(session.events(outcome["task_id"]))
     done = events["succeeded"]
     result = ast.literal_eval(done["fields"]["result"])  # events carry the result's repr

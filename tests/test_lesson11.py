@@ -11,8 +11,8 @@ from tests.support.refusals import assert_refused
 
 
 def test_the_result_backend_keeps_one_expiring_record_per_task(learner, stack):
-    status, outcome = learner.post("/api/experiments/lesson11.result", {"x": 20, "y": 22})
-    assert status == 200 and outcome["mode"] == "direct"
+    outcome = learner.press("lesson11.result", {"x": 20, "y": 22})
+    assert outcome["type"] == "sent" and outcome["mode"] == "direct"
     task_id = outcome["task_id"]
     values = shown(outcome)
     stored = values[f"GET celery-task-meta-{task_id}"]
@@ -25,8 +25,8 @@ def test_the_result_backend_keeps_one_expiring_record_per_task(learner, stack):
 
 
 def test_every_worker_on_the_broker_answers_with_its_queues(learner, stack):
-    status, outcome = learner.post("/api/experiments/lesson11.workers", {})
-    assert status == 200
+    outcome = learner.press("lesson11.workers", {})
+    assert outcome["type"] == "sent"
     (worker,) = shown(outcome)["workers that answered, and the queues they read"]
     assert worker["worker"].startswith("lab@") and worker["pid"] == stack.worker().popen.pid
     assert worker["queues"] == ["celery_lab"] and worker["concurrency"] == 16

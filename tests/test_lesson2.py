@@ -17,8 +17,8 @@ PASSWORD = "s3cret-broker-pw"
 
 
 def connection(learner) -> dict:
-    status, body = learner.post("/api/experiments/lesson2.connection", {})
-    assert status == 200 and body["mode"] == "direct"
+    body = learner.press("lesson2.connection", {})
+    assert body["type"] == "sent" and body["mode"] == "direct"
     return body
 
 
@@ -82,8 +82,7 @@ def test_with_no_worker_nobody_answers_tasks_wait_and_a_new_worker_answers(guard
         assert body["workers"] == [] and body["queue_depth"] == 0
         assert "No worker answered the ping" in body["explain"]
 
-        status, _ = learner.post("/api/experiments/lesson1.delay", {"x": 2, "y": 3})
-        assert status == 200
+        assert learner.press("lesson1.delay", {"x": 2, "y": 3})["type"] == "sent"
         body = connection(learner)
         assert body["queue_depth"] == 1
         assert "1 message waiting" in body["explain"]
@@ -129,8 +128,8 @@ def test_a_task_reads_the_flask_config_inside_the_worker(learner, stack, app, se
 
 
 def test_without_an_app_context_the_same_body_raises_flasks_real_error(learner):
-    status, body = learner.post("/api/experiments/lesson2.no_context", {"setting": "SITE_NAME"})
-    assert status == 200
+    body = learner.press("lesson2.no_context", {"setting": "SITE_NAME"})
+    assert body["type"] == "sent"
     assert body["error_raised"].startswith("RuntimeError: Working outside of application context.")
     assert "without FlaskTask" in body["explain"]
 
@@ -155,12 +154,11 @@ def test_a_bad_setting_is_a_400_that_says_why_and_nothing_is_sent(
 ):
     who = learner_id(stack, learner, "lesson2.config", {"setting": "SITE_NAME"})
     before = stack.redis().llen(keys.learner_tasks(who))
-    status, reply = learner.post(f"/api/experiments/{experiment}", body)
-    assert status == 400 and says in reply["message"]
+    reply = learner.press(experiment, body)
+    assert reply["type"] == "error" and says in reply["message"]
     assert app.config["SECRET_KEY"] not in json.dumps(reply)
     assert stack.redis().llen(keys.learner_tasks(who)) == before
-    status, _ = learner.post(f"/api/experiments/{experiment}", {"setting": "SITE_NAME"})
-    assert status == 200
+    assert learner.press(experiment, {"setting": "SITE_NAME"})["type"] == "sent"
 
 
 @pytest.mark.parametrize(
@@ -171,8 +169,8 @@ def test_a_bad_setting_is_a_400_that_says_why_and_nothing_is_sent(
     ],
 )
 def test_the_connection_check_takes_no_parameters(learner, body, says):
-    status, reply = learner.post("/api/experiments/lesson2.connection", body)
-    assert status == 400 and says in reply["message"]
+    reply = learner.press("lesson2.connection", body)
+    assert reply["type"] == "error" and says in reply["message"]
 
 
 def test_a_bad_setting_over_the_websocket_gets_an_error_and_the_socket_stays_up(learner):

@@ -26,8 +26,8 @@ def test_delay_on_a_plain_function_raises_the_real_attribute_error_and_sends_not
     learner, stack
 ):
     before = learner_tasks(stack, learner)
-    status, body = learner.post("/api/experiments/lesson3.undecorated", {"x": 2, "y": 3})
-    assert status == 200 and body["mode"] == "direct"
+    body = learner.press("lesson3.undecorated", {"x": 2, "y": 3})
+    assert body["type"] == "sent" and body["mode"] == "direct"
     assert "task_id" not in body
     show = shown(body)
     assert show["plain_add(2, 3) returned"] == 5
@@ -57,8 +57,8 @@ def test_the_decorated_twin_runs_here_when_called_and_in_the_worker_when_delayed
 
 def test_a_bound_task_returns_its_own_request_from_the_worker(learner, stack):
     session = learner.session()  # the same learner: the task's events stream here too
-    status, body = learner.post("/api/experiments/lesson3.request", {})
-    assert status == 200 and body["mode"] == "direct"
+    body = learner.press("lesson3.request", {})
+    assert body["type"] == "sent" and body["mode"] == "direct"
     show = shown(body)
     request = show["self.request in the worker (the task's return value)"]
     assert request["task"] == "sandbox_tasks.decorators.show_request"
@@ -139,8 +139,8 @@ def test_the_retry_limits_and_the_backoff_cap(learner, failures, max_retries, wa
 
 
 def test_the_outcome_describes_the_policy_the_task_really_has(learner):
-    status, body = learner.post("/api/experiments/lesson3.retry", {"failures": 1, "max_retries": 4})
-    assert status == 200
+    body = learner.press("lesson3.retry", {"failures": 1, "max_retries": 4})
+    assert body["type"] == "sent"
     policy = shown(body)["Its retry policy"]
     assert policy == {
         "autoretry_for": ["ServiceUnavailable"],
@@ -169,7 +169,7 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize(("experiment", "body", "says"), BAD_INPUT)
-def test_bad_input_is_refused_over_http_and_the_websocket_and_sends_nothing(
+def test_bad_input_is_refused_on_its_transport_and_sends_nothing(
     learner, stack, experiment, body, says
 ):
     assert_refused_sending_nothing(stack, learner, experiment, body, says)

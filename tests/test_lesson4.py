@@ -61,8 +61,8 @@ def test_keyword_arguments_travel_by_name_with_an_empty_positional_list(learner)
 
 def test_one_argument_short_fails_in_the_web_process_and_nothing_is_sent(learner, stack):
     session = learner.session()
-    status, body = learner.post("/api/experiments/lesson4.too_few", {"a": 4})
-    assert status == 200 and body["mode"] == "direct" and "task_id" not in body
+    body = learner.press("lesson4.too_few", {"a": 4})
+    assert body["type"] == "sent" and body["mode"] == "direct" and "task_id" not in body
     assert shown(body)["multiply.delay(4) raised"] == (
         "TypeError: multiply() missing 1 required positional argument: 'b'"
     )
@@ -74,8 +74,8 @@ def test_one_argument_short_fails_in_the_web_process_and_nothing_is_sent(learner
 def test_each_capture_keeps_its_own_message_when_many_are_sent_at_once(learner):
     # Every send in the web process fires the signal; each request must show only its own.
     def send(n: int) -> tuple[int, dict]:
-        status, body = learner.post("/api/experiments/lesson4.positional", {"a": n, "b": 10})
-        assert status == 200
+        body = learner.press("lesson4.positional", {"a": n, "b": 10})
+        assert body["type"] == "sent"
         return n, body
 
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -101,7 +101,7 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize(("experiment", "body", "says"), BAD_INPUT)
-def test_bad_arguments_are_refused_over_http_and_the_websocket_and_send_nothing(
+def test_bad_arguments_are_refused_on_the_experiments_transport_and_send_nothing(
     learner, stack, experiment, body, says
 ):
     assert_refused_sending_nothing(stack, learner, experiment, body, says)
@@ -112,7 +112,7 @@ def test_after_refusing_bad_arguments_the_socket_still_sends_good_ones(
     learner, experiment, body, says
 ):
     session = learner.session()
-    reply = session.run_with(experiment, body, ref="b")
+    reply = learner.press(experiment, body, session=session)
     assert reply["type"] == "error" and says in reply["message"]
     reply = session.run("lesson4.positional", a=2, b=3)
     assert reply["type"] == "sent" and reply["message"]["body"][0] == [2, 3]

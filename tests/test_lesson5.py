@@ -18,15 +18,15 @@ from web.live.workers import queue_depth
 
 
 def test_a_direct_call_says_the_web_server_ran_it_and_shows_what_it_returned(learner):
-    status, outcome = learner.post("/api/experiments/lesson5.direct", {"seconds": 1})
-    assert status == 200 and outcome["mode"] == "direct" and "task_id" not in outcome
+    outcome = learner.press("lesson5.direct", {"seconds": 1})
+    assert outcome["type"] == "sent" and outcome["mode"] == "direct" and "task_id" not in outcome
     assert shown(outcome)["slow_task(1) returned"] == outcome["result"]
     assert "the web server itself" in outcome["explain"]
 
 
 def test_delay_answers_with_the_async_result_it_got_back(learner):
-    status, outcome = learner.post("/api/experiments/lesson5.delay", {"seconds": 1})
-    assert status == 200 and outcome["mode"] == "task"
+    outcome = learner.press("lesson5.delay", {"seconds": 1})
+    assert outcome["type"] == "sent" and outcome["mode"] == "task"
     values = shown(outcome)
     assert values["slow_task.delay(1) returned"] == f"<AsyncResult: {outcome['task_id']}>"
     # Asked of the real backend at once: not started yet, or a worker already has it.
@@ -38,9 +38,9 @@ def test_delay_answers_with_the_async_result_it_got_back(learner):
 def test_delay_then_get_runs_on_the_worker_and_holds_the_request_until_it_is_done(learner, stack):
     session = learner.session()
     started = time.perf_counter()
-    status, outcome = learner.post("/api/experiments/lesson5.delay_get", {"seconds": 2})
+    outcome = learner.press("lesson5.delay_get", {"seconds": 2})
     waited = time.perf_counter() - started
-    assert status == 200 and outcome["mode"] == "direct"
+    assert outcome["type"] == "sent" and outcome["mode"] == "direct"
     assert waited >= 2.0 and outcome["elapsed_ms"] >= 2000
     worker_pid = stack.worker().popen.pid
     assert outcome["result"]["pid"] == worker_pid and outcome["result"]["slept"] == 2
@@ -52,10 +52,8 @@ def test_delay_then_get_runs_on_the_worker_and_holds_the_request_until_it_is_don
 
 
 def test_a_countdown_shows_the_call_it_made(learner):
-    status, outcome = learner.post(
-        "/api/experiments/lesson5.countdown", {"seconds": 1, "countdown": 2}
-    )
-    assert status == 200 and outcome["task_id"]
+    outcome = learner.press("lesson5.countdown", {"seconds": 1, "countdown": 2})
+    assert outcome["type"] == "sent" and outcome["task_id"]
     assert shown(outcome)["what the button called"] == "slow_task.apply_async((1,), countdown=2)"
     assert "2 s ahead" in outcome["explain"]
 
@@ -86,7 +84,7 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize(("name", "params", "says"), BAD_INPUT)
-def test_bad_input_is_refused_over_http_and_websocket_and_sends_nothing(
+def test_bad_input_is_refused_on_its_transport_and_sends_nothing(
     stack, learner, name, params, says
 ):
     assert_refused_sending_nothing(stack, learner, name, params, says)
@@ -97,10 +95,10 @@ def test_get_without_a_worker_times_out_and_leaves_the_task_queued(stack_without
     learner = Learner(stack.base_url)
     try:
         started = time.perf_counter()
-        status, outcome = learner.post("/api/experiments/lesson5.delay_get", {"seconds": 1})
+        outcome = learner.press("lesson5.delay_get", {"seconds": 1})
         waited = time.perf_counter() - started
         limit = 1 + GET_GRACE_SECONDS
-        assert status == 200 and outcome["timed_out"] is True
+        assert outcome["type"] == "sent" and outcome["timed_out"] is True
         assert waited >= limit
         assert f".get(timeout={limit}) gave up" in outcome["explain"]
         assert "TimeoutError" in outcome["explain"]
@@ -119,8 +117,8 @@ def test_get_without_a_worker_times_out_and_leaves_the_task_queued(stack_without
 
 def test_pending_means_unknown_id_proved_against_the_real_worker_and_backend(learner, stack):
     session = learner.session()
-    status, outcome = learner.post("/api/experiments/lesson5.unknown_id", {"seconds": 1})
-    assert status == 200 and outcome["mode"] == "direct"
+    outcome = learner.press("lesson5.unknown_id", {"seconds": 1})
+    assert outcome["type"] == "sent" and outcome["mode"] == "direct"
     # The real task ran on the worker, so the backend has a record: SUCCESS.
     assert outcome["result"]["real"] == "SUCCESS"
     assert [e["state"] for e in session.events(outcome["task_id"])][-1] == "succeeded"

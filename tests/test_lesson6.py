@@ -24,8 +24,8 @@ def test_the_module_table_lines_up_each_module_with_its_tasks():
 
 
 def test_the_running_worker_lists_its_registered_tasks_by_module(learner):
-    status, body = learner.post("/api/experiments/lesson6.registered", {})
-    assert status == 200 and body["mode"] == "direct"
+    body = learner.press("lesson6.registered", {})
+    assert body["type"] == "sent" and body["mode"] == "direct"
     (worker, names), *_ = body["workers"].items()
     assert worker.startswith("lab@")
     assert "sandbox_tasks.basics.add" in names
@@ -97,8 +97,8 @@ def test_the_worker_discards_a_name_it_never_registered_and_reports_not_register
 def test_a_real_python_imports_each_layout_or_stops_at_the_circle(
     learner, layout, returncode, says
 ):
-    status, body = learner.post("/api/experiments/lesson6.layout", {"layout": layout})
-    assert status == 200
+    body = learner.press("lesson6.layout", {"layout": layout})
+    assert body["type"] == "sent"
     assert body["returncode"] == returncode
     output = body["show"][-1]
     assert output["label"] == f"python -c 'import app' exited with {returncode}"
@@ -121,7 +121,7 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize("experiment, params, field, message", BAD_INPUT)
-def test_bad_input_is_refused_over_http_and_the_websocket_with_a_readable_message(
+def test_bad_input_is_refused_on_its_transport_with_a_readable_message(
     learner, experiment, params, field, message
 ):
     assert_refused(learner, experiment, params, message, field)

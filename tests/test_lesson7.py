@@ -42,7 +42,7 @@ def test_the_menu_covers_every_value_once():
 def test_a_value_json_can_carry_reaches_the_worker_as_this_type(learner, kind):
     received_type, received_repr = CARRIED[kind]
     session = learner.session()
-    reply = session.run("lesson7.value", kind=kind)
+    reply = learner.press("lesson7.value", {"kind": kind})
     assert reply["type"] == "sent" and reply["queued"] is True
     assert reply["show"][1]["label"] == "its args, as JSON on the wire"
     json.loads(reply["show"][1]["value"])  # really JSON text
@@ -65,7 +65,7 @@ def test_a_value_json_can_carry_reaches_the_worker_as_this_type(learner, kind):
 @pytest.mark.parametrize("kind", REFUSED)
 def test_a_value_json_cannot_carry_fails_in_the_web_process_and_nothing_is_queued(learner, kind):
     session = learner.session()
-    reply = session.run("lesson7.value", kind=kind)
+    reply = learner.press("lesson7.value", {"kind": kind})
     assert reply["type"] == "sent" and reply["queued"] is False
     assert "task_id" not in reply
     raised = reply["show"][1]
@@ -75,7 +75,7 @@ def test_a_value_json_cannot_carry_fails_in_the_web_process_and_nothing_is_queue
     )
     assert reply["explain"].startswith("Nothing was queued.")
     # A value that can travel, sent next, is the first and only task this learner hears about.
-    follow = session.run("lesson7.value", kind="int")
+    follow = learner.press("lesson7.value", {"kind": "int"})
     assert "succeeded" in by_state(session.events(follow["task_id"]))
     assert session.task_ids() == {follow["task_id"]}
 
@@ -128,7 +128,7 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize("experiment, params, field, message", BAD_INPUT)
-def test_bad_input_is_refused_over_http_and_the_websocket_with_a_readable_message(
+def test_bad_input_is_refused_on_its_transport_with_a_readable_message(
     learner, experiment, params, field, message
 ):
     assert_refused(learner, experiment, params, message, field)

@@ -12,8 +12,8 @@ from tests.support.stack import poll
 def _run(learner, shape: str, **params) -> tuple[dict, object]:
     session = learner.session()
     body = {"steps": 3, "durations": "1-1-1-1", "fail": "none", **params}
-    status, outcome = learner.post(f"/api/experiments/lesson8.{shape}", body)
-    assert status == 200, outcome
+    outcome = learner.press(f"lesson8.{shape}", body)
+    assert outcome["type"] == "sent", outcome
     return outcome, session
 
 

@@ -16,8 +16,8 @@ def _logs(session, task_id: str) -> list[dict]:
 
 def test_the_tasks_info_lines_stream_to_the_page_with_its_name_and_id(learner):
     session = learner.session()
-    status, outcome = learner.post("/api/experiments/lesson9.logs", {"items": 2, "outcome": "ok"})
-    assert status == 200
+    outcome = learner.press("lesson9.logs", {"items": 2, "outcome": "ok"})
+    assert outcome["type"] == "sent"
     task_id = outcome["task_id"]
     lines = _logs(session, task_id)
     assert [m["fields"]["level"] for m in lines] == ["INFO", "INFO"]
@@ -35,8 +35,8 @@ def test_the_tasks_info_lines_stream_to_the_page_with_its_name_and_id(learner):
 
 def test_a_warning_and_an_error_with_its_traceback_are_logged_too(learner):
     session = learner.session()
-    _, slow = learner.post("/api/experiments/lesson9.logs", {"items": 1, "outcome": "slow courier"})
-    _, refused = learner.post("/api/experiments/lesson9.logs", {"items": 1, "outcome": "refused"})
+    slow = learner.press("lesson9.logs", {"items": 1, "outcome": "slow courier"})
+    refused = learner.press("lesson9.logs", {"items": 1, "outcome": "refused"})
     levels = [m["fields"]["level"] for m in _logs(session, slow["task_id"])]
     assert levels == ["INFO", "WARNING", "INFO"]
     failing = _logs(session, refused["task_id"])
@@ -51,7 +51,7 @@ def test_another_learner_never_sees_my_log_lines(stack, learner):
     try:
         theirs = other.session()
         mine = learner.session()
-        _, outcome = learner.post("/api/experiments/lesson9.logs", {"items": 1, "outcome": "ok"})
+        outcome = learner.press("lesson9.logs", {"items": 1, "outcome": "ok"})
         assert _logs(mine, outcome["task_id"])
         theirs.ping()
         assert outcome["task_id"] not in theirs.task_ids()
@@ -60,8 +60,8 @@ def test_another_learner_never_sees_my_log_lines(stack, learner):
 
 
 def test_inspect_finds_the_task_running_and_shows_only_its_own(learner, stack):
-    status, outcome = learner.post("/api/experiments/lesson9.inspect", {"items": 5})
-    assert status == 200 and outcome["mode"] == "direct"
+    outcome = learner.press("lesson9.inspect", {"items": 5})
+    assert outcome["type"] == "sent" and outcome["mode"] == "direct"
     values = shown(outcome)
     active = values["inspect().active(): your task, as a worker reports it"]
     assert active["id"] == outcome["task_id"]

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.support.learners import learner_of, receive_until
+from tests.support.learners import learner_of, receive_until, transport_of
 from tests.support.quiz_course import ANSWERS, SECRETS, WRONG, leaked, write_course
 from web import keys
 from web.quiz.grading import PROGRESS_TTL_SECONDS
@@ -258,16 +258,21 @@ def test_every_real_myth_proves_itself_on_the_real_worker(stack, learner):
 
     myths = Bank(ROOT / "lessons" / "questions", EXPERIMENTS).myths()
     ws = learner.socket()
+
+    def own(experiment: str):
+        return learner.session() if transport_of(experiment) == "websocket" else None
+
     with ThreadPoolExecutor(max_workers=len(myths)) as pool:
         replies = list(
             pool.map(
-                lambda q: (q, *learner.post(f"/api/experiments/{q.prove}", dict(q.prove_params))),
+                # Each press on its transport; a socket's presses each on a socket of their own.
+                lambda q: (q, learner.press(q.prove, dict(q.prove_params), session=own(q.prove))),
                 myths,
             )
         )
     waiting = set()
-    for question, status, body in replies:
-        assert status == 200, (question.id, body)
+    for question, body in replies:
+        assert body["type"] == "sent", (question.id, body)
         assert body["experiment"] == question.prove
         assert body.get("explain") or body.get("show"), question.id
         if body.get("task_id"):

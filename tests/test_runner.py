@@ -1,30 +1,32 @@
-"""One runner for experiments: the websocket's ``run`` and POST /api/experiments give one reply.
+"""One runner for experiments: each transport serves its own experiments with the same shapes.
 
-Real stack (Redis, worker, gunicorn): each transport's answer is compared with the other's.
+A direct call is ``POST /api/experiments/<name>``; every other experiment is the websocket's
+``run`` action (``Experiment.transport``). Each refuses the other kind with ``wrong_transport``,
+sending nothing. Real stack (Redis, worker, gunicorn).
 """
 
 from __future__ import annotations
 
 import time
 
+from tests.support.learners import learner_id
 from tests.support.stack import poll
+from web import keys
 
 ADD = {"x": 2, "y": 3}
 # create_app's default (web/__init__.py), which the session's stack runs with.
 RATE_LIMIT_PER_SECOND = 20
 
 
-def without_ref(reply: dict) -> dict:
-    return {k: v for k, v in reply.items() if k not in ("ref", "elapsed_ms", "task_id")}
-
-
-def test_bad_params_get_the_same_error_either_way(learner):
-    status, over_http = learner.post("/api/experiments/lesson5.delay", {"seconds": -1})
+def test_bad_params_get_the_same_error_shape_on_each_transport(learner):
+    status, over_http = learner.post("/api/experiments/lesson5.direct", {"seconds": -1})
     over_socket = learner.session().run_with("lesson5.delay", {"seconds": -1}, ref="mine")
     assert status == 400
     assert over_socket["ref"] == "mine"
     assert over_http["type"] == "error" and over_http["ref"] is None
-    assert without_ref(over_http) == without_ref(over_socket)
+    assert sorted(over_http) == sorted(over_socket)
+    assert over_http["error"] == over_socket["error"] == "invalid_params"
+    assert over_http["field"] == over_socket["field"] == "seconds"
 
 
 def test_unknown_experiment_is_404_over_http_and_an_error_frame_with_ref(learner):
@@ -36,16 +38,43 @@ def test_unknown_experiment_is_404_over_http_and_an_error_frame_with_ref(learner
     assert over_http["message"] == over_socket["message"]
 
 
-def test_a_press_answers_the_same_shape_and_its_task_streams(learner):
+def test_each_transport_answers_its_presses_with_the_same_shape(learner):
     session = learner.session()
-    status, over_http = learner.post("/api/experiments/lesson1.delay", ADD)
+    status, over_http = learner.post("/api/experiments/lesson1.direct", ADD)
     over_socket = session.run_with("lesson1.delay", ADD, ref="press-1")
     assert status == 200
     assert over_http["type"] == over_socket["type"] == "sent"
-    assert over_socket["ref"] == "press-1"
-    assert sorted(over_http) == sorted(over_socket)
-    for task_id in (over_http["task_id"], over_socket["task_id"]):
-        assert session.final(task_id)["state"] == "succeeded"
+    assert over_http["ref"] is None and over_socket["ref"] == "press-1"
+    assert over_http["mode"] == "direct" and over_socket["mode"] == "task"
+    assert {"type", "ref", "mode", "experiment", "elapsed_ms"} <= set(over_http) & set(over_socket)
+    assert session.final(over_socket["task_id"])["state"] == "succeeded"
+
+
+def test_a_task_press_posted_is_refused_naming_the_websocket_and_sends_nothing(stack, learner):
+    mine = keys.learner_tasks(learner_id(stack, learner, "lesson5.delay", {"seconds": 1}))
+    before = stack.redis().llen(mine)
+    status, reply = learner.post("/api/experiments/lesson1.delay", ADD)
+    assert status == 400
+    assert reply["type"] == "error" and reply["error"] == "wrong_transport", reply
+    assert reply["transport"] == "websocket"
+    assert '"action": "run"' in reply["message"] and "/ws" in reply["message"]
+    assert stack.redis().llen(mine) == before
+    # Bad parameters on the wrong transport: still the transport is what is wrong.
+    status, reply = learner.post("/api/experiments/lesson1.delay", {"x": "no"})
+    assert status == 400 and reply["error"] == "wrong_transport"
+    assert learner.press("lesson1.delay", ADD)["type"] == "sent"
+    assert stack.redis().llen(mine) == before + 1
+
+
+def test_a_direct_call_over_the_socket_is_refused_naming_http(learner):
+    session = learner.session()
+    reply = session.run_with("lesson5.direct", {"seconds": 1}, ref="d1")
+    assert reply["type"] == "error" and reply["error"] == "wrong_transport", reply
+    assert reply["ref"] == "d1" and reply["transport"] == "http"
+    assert "POST" in reply["message"] and "/api/experiments/lesson5.direct" in reply["message"]
+    assert session.ping()
+    # Nothing was held: both held-call places are free for two direct calls at once.
+    assert learner.press("lesson5.direct", {"seconds": 1})["type"] == "sent"
 
 
 def test_both_transports_share_one_rate_limit(learner):
@@ -65,3 +94,10 @@ def test_both_transports_share_one_rate_limit(learner):
     status, body = poll(one_second_flood, 20, interval=0.05, message="a flood within one second")
     assert status == 429
     assert body["error"] == "rate_limited" and body["retry_after"] == 1
+
+
+def test_the_page_names_each_experiments_transport(learner):
+    with learner.opener.open(learner.base_url + "/lessons/delay-vs-direct-call") as response:
+        page = response.read().decode()
+    assert 'data-experiment="lesson5.direct" data-mode="direct" data-transport="http"' in page
+    assert 'data-experiment="lesson5.delay" data-mode="task" data-transport="websocket"' in page

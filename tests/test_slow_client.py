@@ -144,12 +144,14 @@ def test_what_a_closed_socket_left_queued_is_dropped_not_run(own_stack):
             base.replace("http", "ws") + "/ws", header=[f"Cookie: {learner.cookie}"], origin=base
         )
         assert json.loads(ws.recv())["type"] == "hello"
-        # One press that holds the socket's thread for a second (it waits for the worker)...
-        wait = {"action": "run", "experiment": "lesson5.delay_get", "params": {"seconds": 1}}
-        ws.send(json.dumps(wait))
-        # ...and ten more queued behind it, then the page goes away before any reply.
+        # Every write to Redis waits a second, so the socket's thread is held on its first
+        # press (rate limit, admission)...
+        paused = stack.redis()
+        paused.execute_command("CLIENT", "PAUSE", "1000", "WRITE")
+        paused.close()
+        # ...with ten more queued behind it, then the page goes away before any reply.
         press = json.dumps({"action": "run", "experiment": "lesson1.delay", "params": ADD})
-        for _ in range(10):
+        for _ in range(11):
             ws.send(press)
         ws.close()
 

@@ -15,6 +15,7 @@ import websocket
 
 from tests.support.stack import poll
 from web import keys
+from web.lessons.experiments import EXPERIMENTS
 
 FINAL = ("succeeded", "failed")
 
@@ -35,6 +36,7 @@ class Learner:
         with self.opener.open(base_url + "/") as response:
             response.read()
         self.sockets: list[websocket.WebSocket] = []
+        self.press_session: Session | None = None
 
     @property
     def cookie(self) -> str:
@@ -79,10 +81,35 @@ class Learner:
         """A new websocket that keeps every message it receives (see ``Session``)."""
         return Session(self.socket(origin))
 
+    def press(self, experiment: str, params=None, session: Session | None = None) -> dict:
+        """Press ``experiment``'s button the way its page does; return the runner's reply.
+
+        Each experiment has one transport (``Experiment.transport``): a direct call is a POST,
+        anything else a ``run`` action on ``session`` (by default one socket this learner opens
+        for its presses). Success is ``reply["type"] == "sent"`` either way; ``params`` go as
+        given, bad ones too.
+        """
+        if transport_of(experiment) == "http":
+            status, reply = self.post(f"/api/experiments/{experiment}", params)
+            # The status says what the body says: 200 with a reply, an error's own otherwise.
+            assert (status == 200) == (reply.get("type") == "sent"), (status, reply)
+            return reply
+        if session is None:
+            if self.press_session is None:
+                self.press_session = self.session()
+            session = self.press_session
+        return session.run_with(experiment, params)
+
     def close(self):
         for ws in self.sockets:
             ws.close(timeout=1)
             ws.shutdown()  # close() leaves the socket open if the server closed first
+
+
+def transport_of(experiment: str) -> str:
+    """The transport ``experiment`` runs over, as its page uses it; an unknown name: the socket."""
+    known = EXPERIMENTS.get(experiment)
+    return known.transport if known is not None else "websocket"
 
 
 def receive_until(ws, predicate, timeout: float = 30) -> list[dict]:
@@ -202,6 +229,6 @@ def shown(outcome: dict) -> dict:
 
 def learner_id(stack, learner: Learner, experiment: str, params: dict) -> str:
     """The id in ``learner``'s signed cookie, read off the route of a task they send."""
-    status, body = learner.post(f"/api/experiments/{experiment}", params)
-    assert status == 200
+    body = learner.press(experiment, params)
+    assert body["type"] == "sent", body
     return json.loads(stack.redis().get(keys.route(body["task_id"])))["learner"]

@@ -1,24 +1,23 @@
-"""Bad input to an experiment is refused the same way by both transports, and sends nothing."""
+"""Bad input to an experiment is refused on its transport, and sends nothing."""
 
 from __future__ import annotations
 
 from web import keys
 
-from .learners import Learner, learner_id
+from .learners import Learner, learner_id, transport_of
 
 
 def assert_refused(learner: Learner, name: str, params, says: str, field: str | None = None):
-    """Experiment ``name`` refuses ``params`` over HTTP (a 400) and over the websocket (an error
-    reply to the same ref, the socket still up), both saying ``says`` (about ``field``, if
-    given)."""
-    status, reply = learner.post(f"/api/experiments/{name}", params)
-    assert status == 400 and says in reply["message"], reply
+    """Experiment ``name`` refuses ``params`` on its own transport (a 400 over HTTP, an error
+    reply to the same ref on the websocket, the socket still up), saying ``says`` (about
+    ``field``, if given)."""
     session = learner.session()
-    error = session.run_with(name, params, ref="r1")
-    assert error["type"] == "error" and error["ref"] == "r1" and says in error["message"], error
+    reply = learner.press(name, params, session=session)
+    assert reply["type"] == "error" and says in reply["message"], reply
+    if transport_of(name) == "websocket":
+        assert reply["ref"] == "t", reply
     if field is not None:
         assert reply["error"] == "invalid_params" and reply["field"] == field, reply
-        assert error["field"] == field, error
     assert session.ping()
 
 

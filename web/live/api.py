@@ -14,14 +14,14 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 @bp.post("/experiments/<name>")
 def run(name: str):
-    """The same runner as the websocket's ``run`` action (web/live/runner.py), for HTTP callers."""
+    """Run a direct call (web/live/runner.py); other experiments run over the websocket."""
     try:
         # No body is no parameters; the runner says what the experiment's parameters are.
         body = read_json(object, empty={})
     except LabError as exc:
         status, reply = exc.status, {"type": "error", "ref": None, **exc.as_dict()}
     else:
-        status, reply = runner.run(name, body)
+        status, reply = runner.run(name, body, transport=runner.HTTP)
     response = jsonify(reply)
     response.status_code = status
     if reply.get("retry_after") is not None:

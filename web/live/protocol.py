@@ -26,7 +26,8 @@ Server to browser, one JSON object per frame, always with ``type``:
 
 Browser to server: ``{"action": "run", "experiment": "lesson5.delay", "params": {...},
 "ref": "any short string"}``, ``{"action": "sync", "task_ids": [...]}``, ``{"action": "ping"}``.
-A ``run`` is answered by web/live/runner.py, the same runner as ``POST /api/experiments/<name>``.
+A ``run`` is answered by web/live/runner.py, the runner behind ``POST /api/experiments/<name>``
+too; ``run`` takes the experiments whose transport is the websocket (all but direct calls).
 
 The classroom's projector socket and a learner's ``classroom`` notice: see the builders at the
 end of this module (``projector_hello`` … ``classroom_notice``); both sockets' incoming frames

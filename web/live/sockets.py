@@ -46,9 +46,12 @@ def handle(message: dict, learner: str) -> dict:
             }
         reply = {"type": "snapshot", "tasks": task_log.states(mine)}
         return {**reply, "refused": refused} if refused else reply
-    # action == "run": the one runner, shared with POST /api/experiments/<name>.
+    # action == "run": the one runner, for experiments whose transport is the websocket.
     _status, reply = runner.run(
-        message.get("experiment"), message.get("params"), message.get("ref")
+        message.get("experiment"),
+        message.get("params"),
+        message.get("ref"),
+        transport=runner.WEBSOCKET,
     )
     return reply
 

@@ -282,8 +282,8 @@ function settle(ref, outcome, isError) {
 }
 
 function pressOverSocket(name, params) {
-  // The socket is down (reconnecting): the same runner answers over HTTP instead.
-  if (!socket.open) return postExperiment(name, params);
+  // The socket is down (reconnecting): a press has no other way in (web/live/runner.py).
+  if (!socket.open) return Promise.reject(new Error(say("not_connected")));
   const ref = `press-${++pressCount}-${Date.now()}`;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => settle(ref, new Error(
@@ -318,11 +318,12 @@ async function runExperiment(panel) {
   outcome.removeAttribute("role");
   let body;
   try {
-    // A direct call's point is the request it holds (lesson 5): that stays a request. A
+    // Each experiment has one transport, which the page names (Experiment.transport,
+    // web/lessons/experiments/base.py): a direct call's held request is the lesson's point, a
     // `.delay()` press goes over the page's own socket, a fraction of a fetch's cost here.
     const name = panel.dataset.experiment;
     const params = paramsOf(form);
-    body = panel.dataset.mode === "direct" ? await postExperiment(name, params)
+    body = panel.dataset.transport === "http" ? await postExperiment(name, params)
       : await pressOverSocket(name, params);
     // The runner's reply, whichever transport carried it, success or error (web/live/runner.py).
     panel.dispatchEvent(new CustomEvent("celerylab:reply", {detail: body, bubbles: true}));
