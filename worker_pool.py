@@ -46,6 +46,11 @@ class ResizableThreadPool(BasePool):
 
     # -- lifecycle ---------------------------------------------------------------------------
     def on_start(self) -> None:
+        # One result backend for every thread, not one each (Celery's default): each would
+        # open its own Redis pool and look up backends in the installed packages' metadata,
+        # a few ms of CPU per thread, all spent in the first burst of tasks. Redis's client
+        # is thread-safe, and tasks in this worker never wait on a result.
+        self.app.conf.result_backend_thread_safe = True
         with self._lock:
             self._spawn(self.limit)
 
