@@ -285,3 +285,23 @@ def limits() -> dict:
             if a.strip()
         ),
     }
+
+
+# -- Web processes: how many gunicorn processes run.py starts behind its one port -------------
+MAX_DEFAULT_WEB_PROCESSES = 4
+
+
+def web_processes() -> int:
+    """CELERY_LAB_WEB_PROCESSES: web processes behind one port; default one per core, up to 4.
+
+    Any process routes any task (routes live in Redis), so learners may land on any of them.
+    One process serialises every press and every event delivery on its GIL: a class of 300 on
+    one process waited seconds for its presses; two on two cores answered in tens of ms
+    (README, "Benchmarks"). Each process also receives and decodes every Celery event, so past
+    the cores more processes only add work. The caps in ``limits()`` are per process.
+    """
+    default = max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WEB_PROCESSES))
+    count = _int_env("CELERY_LAB_WEB_PROCESSES", default)
+    if count < 1:
+        raise SystemExit(f"CELERY_LAB_WEB_PROCESSES must be at least 1, got {count}")
+    return count

@@ -121,7 +121,7 @@ def playground_worker_command(concurrency: int, name: str = "playground") -> lis
     ]
 
 
-def web_command(host: str, port: int, threads: int = 2560) -> list[str]:
+def web_command(host: str, port: int, threads: int = 2560, processes: int = 1) -> list[str]:
     # gthread holds each open websocket in a thread, so threads bounds the open pages: the
     # default is the site's cap on sockets (config.limits MAX_SOCKETS, 2000) plus room for
     # pages and held calls. gunicorn_worker.py adds a deadline for request headers.
@@ -136,8 +136,9 @@ def web_command(host: str, port: int, threads: int = 2560) -> list[str]:
         # Connections a process accepts at all (gthread's default, 1000, is below the threads).
         "--worker-connections",
         str(threads + 1024),
+        # Processes behind the one port (config.web_processes(); run.py passes it).
         "-w",
-        "1",
+        str(processes),
         "-b",
         f"{host}:{port}",
         "--timeout",
@@ -420,7 +421,8 @@ def main(argv: list[str] | None = None) -> int:
             host = args.host or ("0.0.0.0" if args.classroom else "127.0.0.1")
             if learners:
                 env["CELERY_LAB_PUBLIC_URL"] = learners
-            web = supervisor.start("web", web_command(host, args.port), env)
+            web_cmd = web_command(host, args.port, processes=config.web_processes())
+            web = supervisor.start("web", web_cmd, env)
             base = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{args.port}"
             wait_for_http(base + "/api/health", time.monotonic() + 30, web)
         if not args.no_worker:

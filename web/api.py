@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Blueprint, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
@@ -51,7 +53,11 @@ def task_state(task_id: str):
 def health():
     hub = get_hub()
     ready = hub.start(wait=current_app.config["STREAM_READY_TIMEOUT"])
-    return jsonify(stream_ready=ready, sockets=hub.connection_count()), 200 if ready else 503
+    # ``sockets`` and ``pid`` are the answering process's: with several web processes behind
+    # one port (config.web_processes), each answers for itself (README, "Many connections").
+    return jsonify(
+        stream_ready=ready, sockets=hub.connection_count(), pid=os.getpid()
+    ), 200 if ready else 503
 
 
 @bp.errorhandler(HTTPException)
