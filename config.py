@@ -295,10 +295,10 @@ def web_processes() -> int:
     """CELERY_LAB_WEB_PROCESSES: web processes behind one port; default one per core, up to 4.
 
     Any process routes any task (routes live in Redis), so learners may land on any of them.
-    One process serialises every press and every event delivery on its GIL: a class of 300 on
-    one process waited seconds for its presses; two on two cores answered in tens of ms
-    (README, "Benchmarks"). Each process also receives and decodes every Celery event, so past
-    the cores more processes only add work. The caps in ``limits()`` are per process.
+    One process runs every press and every event delivery under one GIL: with a class of 300
+    on two cores, two processes answered presses in 3.8 s p50 where one took 6.2 s (bench,
+    notes in bench/README.md). Each process also receives and decodes every Celery event, so
+    past the cores more processes only add work. The caps in ``limits()`` are per process.
     """
     default = max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WEB_PROCESSES))
     count = _int_env("CELERY_LAB_WEB_PROCESSES", default)
