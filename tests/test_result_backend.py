@@ -49,11 +49,17 @@ def test_the_worker_pool_gives_its_threads_one_result_backend():
     pool.on_start()
     try:
         seen = []
-        threads = [threading.Thread(target=lambda: seen.append(celery.backend)) for _ in range(2)]
+        together = threading.Barrier(8)  # all ask at once, as a burst of tasks does
+
+        def ask():
+            together.wait(10)
+            seen.append(celery.backend)
+
+        threads = [threading.Thread(target=ask) for _ in range(8)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        assert seen[0] is seen[1]
+        assert len(seen) == 8 and all(backend is seen[0] for backend in seen)
     finally:
         pool.on_stop()
