@@ -164,6 +164,14 @@ def redis_url() -> str:
 WORKER_CONCURRENCY = 64
 
 
+MAX_DEFAULT_WEB_PROCESSES = 4
+
+
+def default_web_processes() -> int:
+    """One web process per core, at most MAX_DEFAULT_WEB_PROCESSES."""
+    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WEB_PROCESSES))
+
+
 @dataclass(frozen=True)
 class Launch:
     """What run.py starts and where: its flags' defaults, and the web server's own settings."""
@@ -178,6 +186,12 @@ class Launch:
     worker_restarts: int = 5
     # Seconds a request may take to send its headers (launcher/gunicorn_worker.py).
     header_timeout: float = 10.0
+    # gunicorn processes behind the one port. Any process routes any task (routes live in
+    # Redis), so learners may land on any of them. One process runs every press and every event
+    # delivery under one GIL: with a class of 300 on two cores, two processes answered presses
+    # in 3.8 s p50 where one took 6.2 s (bench/README.md). Each process also receives and
+    # decodes every Celery event, so past the cores more only add work. Caps are per process.
+    web_processes: int = field(default_factory=default_web_processes)
 
     @classmethod
     def from_env(cls, env: Env) -> Launch:
@@ -189,6 +203,9 @@ class Launch:
             redis_port=env.whole("CELERY_LAB_REDIS_PORT", 0, minimum=1, maximum=65535),
             worker_restarts=env.whole("CELERY_LAB_WORKER_RESTARTS", 5),
             header_timeout=env.number("CELERY_LAB_HEADER_TIMEOUT", 10.0, minimum=0.1),
+            web_processes=env.whole(
+                "CELERY_LAB_WEB_PROCESSES", default_web_processes(), minimum=1, maximum=64
+            ),
         )
 
 

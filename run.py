@@ -174,7 +174,8 @@ def main(argv: list[str] | None = None) -> int:
             host = args.host or ("0.0.0.0" if args.classroom else "127.0.0.1")
             if learners:
                 env["CELERY_LAB_PUBLIC_URL"] = learners
-            web = supervisor.start("web", web_command(host, args.port), env)
+            web_cmd = web_command(host, args.port, processes=settings.launch.web_processes)
+            web = supervisor.start("web", web_cmd, env)
             base = f"http://{'127.0.0.1' if host == '0.0.0.0' else host}:{args.port}"
             wait_for_http(base + "/api/health", time.monotonic() + 30, web)
         if not args.no_worker:

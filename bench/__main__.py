@@ -60,7 +60,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--webs",
         type=int,
         default=1,
-        help="web processes; learners are spread over them in turn (1)",
+        help="web servers, each on its own port; learners are spread over them in turn (1)",
+    )
+    parser.add_argument(
+        "--web-processes",
+        type=int,
+        default=config.Settings.from_env().launch.web_processes,
+        help="gunicorn processes behind each web server's port, as run.py starts "
+        f"(CELERY_LAB_WEB_PROCESSES; here {config.Settings.from_env().launch.web_processes})",
     )
     parser.add_argument(
         "--skip", default="", help="comma-separated: stream,browser,classroom,pages,playground"
@@ -92,15 +99,22 @@ def experiments() -> dict[str, tuple[str, dict]]:
     return ready
 
 
-def idle(stack: Stack, base_urls: list[str]) -> None:
-    """Wait until the last phase's tasks are done and its sockets closed."""
+def idle(stack: Stack, base_urls: list[str], processes: int = 1) -> None:
+    """Wait until the last phase's tasks are done and its sockets closed, on every process."""
+    latest: dict[tuple[str, int], int] = {}  # (server, pid) -> its open sockets, as it last said
 
-    def sockets(base_url: str) -> int:
-        with urllib.request.urlopen(base_url + "/api/health", timeout=10) as response:
-            return json.loads(response.read())["sockets"]
+    def ask(base_url: str) -> None:
+        # Each answer is one process's (any of the server's): ask until every one has said.
+        for _ in range(4 * processes):
+            with urllib.request.urlopen(base_url + "/api/health", timeout=10) as response:
+                answer = json.loads(response.read())
+            latest[(base_url, answer["pid"])] = answer["sockets"]
 
     def quiet() -> bool:
-        return not any(sockets(u) for u in base_urls) and stack.redis().llen(config.QUEUE) == 0
+        for url in base_urls:
+            ask(url)
+        everyone = len(latest) >= len(base_urls) * processes
+        return everyone and not any(latest.values()) and stack.redis().llen(config.QUEUE) == 0
 
     poll(quiet, 120, interval=0.2, message="the site to be idle")
 
@@ -119,7 +133,7 @@ def measure(
         results["classroom"] = []
         buttons = experiments()
         for count in args.learners:
-            idle(stack, base_urls)
+            idle(stack, base_urls, args.web_processes)
             print(f"bench: classroom of {count}…", flush=True)
             # The class runs in a process of its own (the load generator): its CPU is its own.
             with classroom.Generator(
@@ -147,7 +161,7 @@ def measure(
         }
     if "playground" not in args.skip:
         print("bench: playground…", flush=True)
-        idle(stack, base_urls)
+        idle(stack, base_urls, args.web_processes)
         runs, crowd = (5, 10) if args.quick else (20, 30)
         results["playground"] = playground.measure(stack, base_urls[0], runs, crowd)
     return results
@@ -167,12 +181,16 @@ def main(argv: list[str] | None = None) -> int:
         "worker_concurrency": args.concurrency,
         "web_threads": args.web_threads,
         "webs": args.webs,
+        "web_processes": args.web_processes,
     }
     observer = None
     try:
         stack.start_redis()
         worker = stack.start_worker("bench", concurrency=args.concurrency)
-        webs = [stack.start_web(threads=args.web_threads) for _ in range(args.webs)]
+        webs = [
+            stack.start_web(threads=args.web_threads, processes=args.web_processes)
+            for _ in range(args.webs)
+        ]
         meta["redis"] = stack.redis().info("server")["redis_version"]
         app = plain_celery(stack.url)
         observer = Observer(app)

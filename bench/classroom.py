@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import websocket
 
+from launcher.supervisor import die_with_parent
 from web.live import protocol
 
 from .clients import Learner, Observer
@@ -142,6 +143,7 @@ def simulate(
 
 def _generate(conn, base_urls, count, duration, interval, experiments, seed) -> None:
     """The load generator's process: run the class, send back what each learner saw."""
+    die_with_parent()  # a bench killed mid-class takes its class with it
     sims, connect_seconds = simulate(base_urls, None, count, duration, interval, experiments, seed)
     for sim in sims:
         sim.learner = None  # its socket cannot cross processes, and is closed anyway

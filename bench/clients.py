@@ -53,7 +53,21 @@ class Learner:
         return clicked
 
     def post_press(self, experiment: str, params: dict) -> dict:
-        """Press as a lesson page does (site/static/js/lab.js): POST, on a kept-alive connection."""
+        """Press as curl or a direct call does: POST, on a kept-alive connection."""
+        try:
+            response = self._post(experiment, params)
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            # gunicorn closes a kept-alive connection idle for 2 s (a slow, loaded machine),
+            # before reading anything from it: open another and send again, as a browser does.
+            self._http.close()
+            self._http = None
+            response = self._post(experiment, params)
+        body = json.loads(response.read())
+        if response.status != 200:
+            raise RuntimeError(f"the site refused the click ({response.status}): {body}")
+        return body
+
+    def _post(self, experiment: str, params: dict) -> http.client.HTTPResponse:
         if self._http is None:
             host = urllib.parse.urlsplit(self.base_url).netloc
             self._http = http.client.HTTPConnection(host, timeout=60)
@@ -67,11 +81,7 @@ class Learner:
                 "Origin": self.base_url,
             },
         )
-        response = self._http.getresponse()
-        body = json.loads(response.read())
-        if response.status != 200:
-            raise RuntimeError(f"the site refused the click ({response.status}): {body}")
-        return body
+        return self._http.getresponse()
 
     def receive(self, timeout: float) -> dict | None:
         """The next message, or None if nothing came within ``timeout`` seconds."""

@@ -145,7 +145,8 @@ def markdown(results: dict) -> str:
         f"CPUs, Python {meta['python']}, Celery {meta['celery']}, Redis {meta['redis']}; "
         f"load average {meta['load_before']} before, {meta['load_after']} after. "
         f"Worker: threads pool, concurrency {meta['worker_concurrency']}; web: "
-        f"{meta.get('webs', 1)} gunicorn gthread process(es), {meta['web_threads']} threads.",
+        f"{meta.get('webs', 1)} gunicorn server(s) of {meta.get('web_processes', 1)} gthread "
+        f"process(es), {meta['web_threads']} threads each.",
         "",
     ]
     stream = results.get("stream")

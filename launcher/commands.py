@@ -104,7 +104,7 @@ def playground_worker_command(concurrency: int, name: str = "playground") -> lis
     ]
 
 
-def web_command(host: str, port: int, threads: int = 2560) -> list[str]:
+def web_command(host: str, port: int, threads: int = 2560, processes: int = 1) -> list[str]:
     # gthread holds each open websocket in a thread, so threads bounds the open pages: the
     # default is the site's cap on sockets (config.limits MAX_SOCKETS, 2000) plus room for
     # pages and held calls. launcher/gunicorn_worker.py adds a deadline for request headers.
@@ -119,8 +119,9 @@ def web_command(host: str, port: int, threads: int = 2560) -> list[str]:
         # Connections a process accepts at all (gthread's default, 1000, is below the threads).
         "--worker-connections",
         str(threads + 1024),
+        # Processes behind the one port (config's Launch.web_processes; run.py passes it).
         "-w",
-        "1",
+        str(processes),
         "-b",
         f"{host}:{port}",
         "--timeout",

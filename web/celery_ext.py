@@ -5,6 +5,8 @@ from __future__ import annotations
 from celery import Celery, Task
 from flask import Flask
 
+from . import result_backend
+
 
 def celery_init_app(app: Flask) -> Celery:
     """Build the Celery app from ``app.config["CELERY"]`` and make it the default.
@@ -21,6 +23,8 @@ def celery_init_app(app: Flask) -> Celery:
 
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(app.config["CELERY"])
+    # Results through web/result_backend.py: no subscription for each task sent.
+    celery_app.loader.override_backends = result_backend.BACKENDS
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app

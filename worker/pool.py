@@ -46,6 +46,16 @@ class ResizableThreadPool(BasePool):
 
     # -- lifecycle ---------------------------------------------------------------------------
     def on_start(self) -> None:
+        # One result backend for every thread, not one each (Celery's default): each would
+        # open its own Redis pool and look up backends in the installed packages' metadata,
+        # a few ms of CPU per thread, all spent in the first burst of tasks. Redis's client
+        # is thread-safe, and tasks in this worker never wait on a result.
+        self.app.conf.result_backend_thread_safe = True
+        # Made now, in a thread of its own (one with no backend yet, unlike this one may be),
+        # so that the pool's threads starting at once do not each make one before it is kept.
+        warm = threading.Thread(target=lambda: self.app.backend, name="pool-backend")
+        warm.start()
+        warm.join()
         with self._lock:
             self._spawn(self.limit)
 

@@ -18,7 +18,7 @@ import psutil
 import redis
 
 from config import ROOT
-from launcher import commands, waiting
+from launcher import commands, supervisor, waiting
 
 
 def poll(predicate, timeout: float, interval: float = 0.02, message: str = "condition"):
@@ -45,6 +45,8 @@ class Process:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # Killed with the test run or the bench (even by SIGKILL), as run.py's are.
+            preexec_fn=supervisor.die_with_parent,
         )
 
     def alive(self) -> bool:
@@ -137,12 +139,19 @@ class Stack:
         return process
 
     def start_web(
-        self, threads: int = 64, port: int | None = None, env: dict | None = None
+        self,
+        threads: int = 64,
+        port: int | None = None,
+        env: dict | None = None,
+        processes: int = 1,
     ) -> tuple[Process, str]:
         # A fixed ``port`` lets a test restart the web server where open pages expect it.
         # ``env`` adds settings for this server only (e.g. CELERY_LAB_LESSONS_DIR).
+        # One gunicorn process unless asked (run.py's default is one per core): the caps tests
+        # count what one process holds.
         port = port or commands.free_port()
-        process = self._start(f"web-{port}", commands.web_command("127.0.0.1", port, threads), env)
+        command = commands.web_command("127.0.0.1", port, threads, processes=processes)
+        process = self._start(f"web-{port}", command, env)
         base = f"http://127.0.0.1:{port}"
         waiting.wait_for_http(base + "/api/health", time.monotonic() + 30, process.popen)
         return process, base

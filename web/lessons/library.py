@@ -24,6 +24,7 @@ from __future__ import annotations
 import ast
 import re
 import textwrap
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -174,11 +175,16 @@ class Library:
     def __init__(self, directory: Path):
         self.directory = directory
         self._lessons: list[Lesson] | None = None
+        # A class arriving at once would otherwise parse every lesson once per request in
+        # flight (a few hundred ms of CPU each time), all before the first page is served.
+        self._parsing = threading.Lock()
 
     def all(self) -> list[Lesson]:
         if self._lessons is None:
-            files = sorted(self.directory.glob("[0-9][0-9]-*.md"))
-            self._lessons = [parse(f) for f in files]
+            with self._parsing:
+                if self._lessons is None:
+                    files = sorted(self.directory.glob("[0-9][0-9]-*.md"))
+                    self._lessons = [parse(f) for f in files]
         return self._lessons
 
     def get(self, slug: str) -> Lesson | None:

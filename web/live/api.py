@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Blueprint, current_app, jsonify
 
 from ..errors import LabError, read_json
@@ -41,4 +43,9 @@ def task_state(task_id: str):
 def health():
     hub = get_hub()
     ready = hub.start(wait=current_app.config["STREAM_READY_TIMEOUT"])
-    return jsonify(stream_ready=ready, sockets=hub.connection_count()), 200 if ready else 503
+    # ``sockets`` and ``pid`` are the answering process's: with several web processes behind
+    # one port (config's Launch.web_processes), each answers for itself (README, "Many
+    # connections").
+    return jsonify(
+        stream_ready=ready, sockets=hub.connection_count(), pid=os.getpid()
+    ), 200 if ready else 503

@@ -1,0 +1,65 @@
+"""Results: sending a task subscribes to nothing, and ``.get()`` still finds every result.
+
+Real Redis and worker (the session's stack): the subscriptions are read from Redis itself.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from celery import Celery
+
+from sandbox_tasks.basics import add
+from tests.support.stack import poll
+from web.result_backend import RedisBackend
+from worker.pool import ResizableThreadPool
+
+
+def subscribers(redis, task_id: str) -> int:
+    return dict(redis.pubsub_numsub(f"celery-task-meta-{task_id}"))[f"celery-task-meta-{task_id}"]
+
+
+def test_the_site_uses_its_backend_for_the_plain_redis_url(app):
+    celery = app.extensions["celery"]
+    assert celery.conf.result_backend.startswith("redis://")
+    assert type(celery.backend) is RedisBackend
+
+
+def test_sending_a_task_subscribes_to_nothing_until_someone_waits(app, stack):
+    redis = stack.redis()
+    with app.app_context():
+        result = add.delay(2, 3)
+        assert subscribers(redis, result.id) == 0
+        assert result.get(timeout=30)["sum"] == 5
+
+
+def test_get_finds_a_result_stored_before_it_waited(app, stack):
+    with app.app_context():
+        result = add.delay(4, 5)
+        celery = app.extensions["celery"]
+        # Wait for the stored result without .get(), so nothing was subscribed when it landed.
+        poll(lambda: celery.backend.get(celery.backend.get_key_for_task(result.id)), 30)
+        fresh = celery.AsyncResult(result.id)
+        assert fresh.get(timeout=5)["sum"] == 9
+
+
+def test_the_worker_pool_gives_its_threads_one_result_backend():
+    celery = Celery("pool-test", backend="redis://127.0.0.1:1/0", set_as_current=False)
+    pool = ResizableThreadPool(limit=2, app=celery)
+    pool.on_start()
+    try:
+        seen = []
+        together = threading.Barrier(8)  # all ask at once, as a burst of tasks does
+
+        def ask():
+            together.wait(10)
+            seen.append(celery.backend)
+
+        threads = [threading.Thread(target=ask) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(seen) == 8 and all(backend is seen[0] for backend in seen)
+    finally:
+        pool.on_stop()

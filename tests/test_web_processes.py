@@ -1,0 +1,73 @@
+"""Several web processes behind one port: each answers for itself, any one routes any task.
+
+Real Redis, worker and gunicorn with two processes (``-w 2``, as run.py starts one per core).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+
+import pytest
+
+import config
+from launcher import commands
+from tests.support.learners import Learner, Session
+from tests.support.stack import poll
+
+
+def health(base_url: str) -> dict:
+    with urllib.request.urlopen(base_url + "/api/health", timeout=10) as response:
+        return json.loads(response.read())
+
+
+@pytest.fixture
+def two_webs(own_stack):
+    stack = own_stack(CELERY_LAB_MAX_SOCKETS_PER_LEARNER=100)
+    stack.start_worker()
+    stack.web, stack.base_url = stack.start_web(processes=2)
+    return stack
+
+
+def test_run_starts_the_configured_number_of_web_processes():
+    processes = config.Settings.from_env({"CELERY_LAB_WEB_PROCESSES": "3"}).launch.web_processes
+    command = commands.web_command("127.0.0.1", 8000, processes=processes)
+    assert command[command.index("-w") + 1] == "3"
+
+
+def test_the_default_is_one_web_process_per_core_up_to_four():
+    expected = max(1, min(os.cpu_count() or 1, 4))
+    assert config.Settings.from_env({}).launch.web_processes == expected
+
+
+@pytest.mark.parametrize("raw", ["0", "-2", "two"])
+def test_a_bad_web_process_count_is_refused_with_its_name(raw):
+    with pytest.raises(SystemExit, match="CELERY_LAB_WEB_PROCESSES"):
+        config.Settings.from_env({"CELERY_LAB_WEB_PROCESSES": raw})
+
+
+def test_each_process_answers_health_for_itself_and_any_routes_any_task(two_webs):
+    base = two_webs.base_url
+    learner = Learner(base)
+    sockets: list[Session] = []
+    counts: dict[int, int] = {}  # pid -> its sockets, as it last said
+
+    def on_both_processes() -> bool:
+        sockets.append(learner.session())
+        for _ in range(6):
+            answer = health(base)
+            assert answer["stream_ready"] is True
+            counts[answer["pid"]] = answer["sockets"]
+        return len([pid for pid, n in counts.items() if n > 0]) == 2
+
+    try:
+        poll(on_both_processes, 60, interval=0, message=f"sockets on both processes ({counts})")
+        # Two gunicorn workers answered, never the master.
+        assert len(counts) == 2 and two_webs.web.popen.pid not in counts
+        task_id = sockets[0].start("lesson1.delay", x=2, y=3)
+        # The learner's sockets are spread over both processes: every one of them gets the task.
+        for session in sockets:
+            assert session.final(task_id)["state"] == "succeeded"
+    finally:
+        learner.close()
