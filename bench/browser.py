@@ -2,8 +2,8 @@
 
 A lesson page is opened in Debian's Chromium; inside it, one sample is what the page does for
 a ``.delay()`` press (site/static/js/lab.js): a ``run`` action with a ``ref`` on the page's
-own websocket (lab.js's, through ``window.CeleryLab.sendWs``; lab.js draws its cards as
-usual), until that task's ``task-succeeded`` frame arrives on it, timed with
+own websocket (lab.js's ``sendWs``, imported from the module the page loaded: an ES module
+is one instance per URL; lab.js draws its cards as usual), until that task's ``task-succeeded`` frame arrives on it, timed with
 ``performance.now()`` in the page. Between samples, this process times ``add.delay(2, 3)
 .get()`` (``raw_get``) and, in the same page, a websocket ping round trip (the browser's own
 floor), the reply to the press alone (``sent``, with its task id), and a direct call's HTTP POST
@@ -29,7 +29,8 @@ async () => {
   // message it receives to the document as a celerylab:message event.
   const live = () => document.getElementById("conn")?.dataset.ok === "yes";
   while (!live()) await new Promise((ok) => setTimeout(ok, 20));
-  const ws = {send: (text) => window.CeleryLab.sendWs(JSON.parse(text))};
+  const lab = await import("/static/js/lab.js");
+  const ws = {send: (text) => lab.sendWs(JSON.parse(text))};
   window.__bench = {ws, waiting: new Map(), done: new Set(), replies: new Map(), n: 0};
   document.addEventListener("celerylab:message", (e) => {
     const m = e.detail;
