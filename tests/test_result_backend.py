@@ -63,3 +63,30 @@ def test_the_worker_pool_gives_its_threads_one_result_backend():
         assert len(seen) == 8 and all(backend is seen[0] for backend in seen)
     finally:
         pool.on_stop()
+
+
+def test_a_stored_success_is_never_overwritten_by_a_later_state(app):
+    # Celery's rule (a lost task redelivered after it succeeded must not undo its result),
+    # kept by the one script that now checks, writes and publishes.
+    backend = app.extensions["celery"].backend
+    task_id = f"overwrite-{threading.get_ident()}"
+    backend.store_result(task_id, {"sum": 5}, "SUCCESS")
+    backend.store_result(task_id, None, "STARTED")
+    backend.store_result(task_id, "late failure", "FAILURE")
+    meta = backend.get_task_meta(task_id, cache=False)
+    assert (meta["status"], meta["result"]) == ("SUCCESS", {"sum": 5})
+
+
+def test_every_state_before_success_replaces_the_last_and_is_published(app, stack):
+    backend = app.extensions["celery"].backend
+    task_id = f"states-{threading.get_ident()}"
+    pubsub = stack.redis().pubsub()
+    pubsub.subscribe(backend.get_key_for_task(task_id))
+    poll(lambda: pubsub.get_message(timeout=0.1), 5, message="the subscription")
+    for state, result in (("STARTED", None), ("RETRY", RuntimeError("again")), ("SUCCESS", 5)):
+        backend.store_result(task_id, result, state)
+        assert backend.get_task_meta(task_id, cache=False)["status"] == state
+        published = poll(lambda: pubsub.get_message(timeout=0.1), 5, message=f"{state} published")
+        assert f'"status": "{state}"' in published["data"]
+    assert 0 < stack.redis().ttl(backend.get_key_for_task(task_id)) <= 24 * 3600
+    pubsub.close()

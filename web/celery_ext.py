@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import Celery, Task
 from flask import Flask
 
-from . import result_backend
+from . import broker_transport, result_backend
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -25,6 +25,8 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.config_from_object(app.config["CELERY"])
     # Results through web/result_backend.py: no subscription for each task sent.
     celery_app.loader.override_backends = result_backend.BACKENDS
+    # Messages and events through web/broker_transport.py: one Redis client, not one a command.
+    broker_transport.install()
     celery_app.set_default()
     app.extensions["celery"] = celery_app
     return celery_app

@@ -6,6 +6,9 @@ send time, so any web process can route a task that another process sent), and w
 message to that learner's open sockets. Websocket handler threads only register and
 unregister their connection, by its ``Key`` (a learner's pages, a class's projectors).
 
+On Redis the thread reads the event channel itself (web/live/event_stream.py) and hands each
+event to the Celery receiver's own processing; on any other broker, ``Receiver.capture``.
+
 Everything else that consumes events registers as an owner (``subscribe``) and gets its events
 in the hub's one lane thread (web/live/delivery.py), so it never slows the learners' events.
 """
@@ -27,7 +30,7 @@ from redis.exceptions import RedisError
 
 from .. import keys
 from ..safety import admission
-from . import delivery
+from . import delivery, event_stream
 from .delivery import Key, Owner
 from .outbox import Connection
 
@@ -126,7 +129,12 @@ class EventHub:
                         on_ready=self._consuming.set,
                     )
                     backoff = 0.2
-                    self._receiver.capture(limit=None, timeout=None, wakeup=False)
+                    receiver = self._receiver
+                    reader = event_stream.direct_reader(receiver, conn, self._consuming.set)
+                    if reader is not None:  # Redis: the same stream, without kombu's consumer
+                        reader.run(self._stop.is_set)
+                    else:
+                        receiver.capture(limit=None, timeout=None, wakeup=False)
             except (OSError, OperationalError, RedisError) as exc:
                 # The broker went away: say so, back off, and reconnect.
                 self._consuming.clear()

@@ -1,0 +1,57 @@
+"""kombu's Redis transport, keeping one Redis client per channel instead of one per command.
+
+kombu's Redis channel builds a new ``redis.Redis`` object for every command it sends outside
+its consuming loop (``conn_or_acquire``): each task message, each event, each acknowledgement.
+With redis-py 8 that object costs about 90 µs of CPU to build (it copies its table of response
+callbacks), more than the Redis command itself, and a Celery event published through kombu
+costs about 260 µs in all (measured here, bench/README.md "Where the time goes"). Every task
+the site runs publishes several: in the web process (the message and ``task-sent``) and in the
+worker (``task-received``, ``task-started``, ``task-succeeded``, progress, the acks).
+
+A ``redis.Redis`` object holds no connection of its own: it takes one from the channel's pool
+for each command and gives it back, so one per channel is as safe across threads as one per
+command. It is dropped with the channel's pools (a reconnect makes new ones).
+
+It is installed as kombu's ``redis`` transport (the name ``redis://`` and ``redis+socket://``
+URLs resolve to) in the site's own processes, rather than through Celery's
+``broker_transport`` setting, because that setting would also rename the transport
+everywhere it is shown: the worker's banner and ``inspect().stats()`` would say
+``web.broker_transport:Transport://`` where lessons 10 and 11 teach learners to read
+``redis://``. ``rediss://`` and every other scheme keep kombu's own transport.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import kombu.transport
+from kombu.transport import redis as kombu_redis
+
+
+class Channel(kombu_redis.Channel):
+    _shared_client = None
+
+    @contextmanager
+    def conn_or_acquire(self, client=None):
+        if client:
+            yield client
+            return
+        shared = self._shared_client
+        if shared is None or shared.connection_pool is not self.pool:
+            shared = self._shared_client = self._create_client()
+        yield shared
+
+    def _disconnect_pools(self):
+        self._shared_client = None
+        super()._disconnect_pools()
+
+
+class Transport(kombu_redis.Transport):
+    Channel = Channel
+
+
+def install() -> None:
+    """Make kombu's ``redis`` name this transport, in this process, from now on."""
+    kombu.transport.TRANSPORT_ALIASES["redis"] = f"{__name__}:Transport"
+    # kombu caches each name it has resolved; forget the old answer if it gave one already.
+    kombu.transport._transport_cache.pop("redis", None)
