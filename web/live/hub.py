@@ -75,6 +75,10 @@ class EventHub:
         # task id -> route (or None: not ours). The sender fills it too, so the first event of
         # a task sent through this process needs no Redis round trip in the receiver thread.
         self._routes = _LRU(20_000)
+        # Tasks sent through this process: only their sender releases their admission (every
+        # process sees every final event, and one release is enough; a sender that is gone
+        # leaves it to the admission deadline, web/safety/admission.py).
+        self._sent_here = _LRU(20_000)
         self._routes_lock = threading.Lock()
         self._owners: list[Owner] = []
         self._lane = delivery.Lane()
@@ -130,7 +134,9 @@ class EventHub:
                     )
                     backoff = 0.2
                     receiver = self._receiver
-                    reader = event_stream.direct_reader(receiver, conn, self._consuming.set)
+                    reader = event_stream.direct_reader(
+                        receiver, conn, self._consuming.set, self._prefetch_routes
+                    )
                     if reader is not None:  # Redis: the same stream, without kombu's consumer
                         reader.run(self._stop.is_set)
                     else:
@@ -195,6 +201,7 @@ class EventHub:
         pipe.execute()
         with self._routes_lock:
             self._routes.put(task_id, route)
+            self._sent_here.put(task_id, True)
 
     def forget_route(self, task_id: str, learner: str) -> None:
         """Undo ``remember_route`` for a task that was never sent (its send raised)."""
@@ -204,6 +211,27 @@ class EventHub:
         pipe.execute()
         with self._routes_lock:
             self._routes.pop(task_id, None)
+            self._sent_here.pop(task_id, None)
+
+    def _prefetch_routes(self, events: list[dict]) -> None:
+        """Look up, in one round trip, the routes of every task in ``events`` not known yet."""
+        with self._routes_lock:
+            wanted = {
+                task_id
+                for task_id in map(delivery.routed_id, events)
+                if task_id is not None and task_id not in self._routes
+            }
+        if not wanted:
+            return
+        ids = list(wanted)
+        try:
+            raws = self.redis.mget([keys.route(task_id) for task_id in ids])
+        except RedisError as exc:  # each event then asks for itself, as without a batch
+            log.warning("could not look up routes: %s", exc)
+            return
+        with self._routes_lock:
+            for task_id, raw in zip(ids, raws, strict=True):
+                self._routes.put(task_id, json.loads(raw) if raw else None)
 
     def _route_for(self, task_id: str) -> dict | None:
         with self._routes_lock:
@@ -233,7 +261,10 @@ class EventHub:
             self.send(key, message)
         if decision.release is not None:
             task_id, learner, address = decision.release
-            admission.release(task_id, learner, address, self.redis)
+            with self._routes_lock:
+                mine = task_id in self._sent_here
+            if mine:
+                admission.release(task_id, learner, address, self.redis)
         for owner in self._owners:
             if owner.wants(event, route):
                 self._lane.put(owner, event, route)

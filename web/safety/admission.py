@@ -1,10 +1,12 @@
 """Admission control: how much work one client may have in the lab, and the lab in all.
 
 A task counts against its learner and its address from the moment it is sent until its final
-event (succeeded, failed, rejected, revoked) reaches any web process, or until it could no
-longer be running (the hold: its countdown plus the time limit plus a margin), whichever comes
-first. Both are sorted sets of task ids scored by that deadline, so counting forgets lost
-events by itself and removing a task twice (every web process sees every event) is harmless.
+event (succeeded, failed, rejected, revoked) reaches the web process that sent it, or until it
+could no longer be running (the hold: its countdown plus the time limit plus a margin),
+whichever comes first. Both are sorted sets of task ids scored by that deadline, so counting
+forgets lost events by itself, and a task whose sender went away (a web process restarted) is
+forgotten at its deadline. Only the sender removes it (web/live/hub.py): every process sees
+every event, and one removal is enough.
 
 Dropping the cookie makes a new learner, never a new address, so the address bound is what
 holds a cookieless flood; it is sized for a whole class behind one NAT address. The queue
