@@ -13,6 +13,7 @@ import pytest
 import websocket
 
 from tests.support.learners import Learner, Session
+from web import keys
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -112,6 +113,9 @@ def test_a_full_queue_says_the_lab_is_busy_and_when_to_try_again(own_stack):
     assert body["message"].startswith("The lab is busy right now: try again in")
     assert int(body["retry_after"]) >= 1
     assert stack.redis().llen("celery_lab") == 5
+    # Admission writes the route of an admitted task only (web/safety/admission.py): the
+    # refused presses left nothing behind to route.
+    assert len(stack.redis().keys(keys.route("*"))) == 5
 
 
 def test_a_class_of_300_behind_one_address_is_never_refused_doing_the_lesson(own_stack):

@@ -192,13 +192,25 @@ class EventHub:
     # -- routing ---------------------------------------------------------------------------
     def remember_route(self, task_id: str, route: dict) -> None:
         """Record who sent ``task_id`` before it is sent; any web process can then route it."""
-        ttl = self.route_ttl
         pipe = self.redis.pipeline()
-        pipe.set(keys.route(task_id), json.dumps(route), ex=ttl)
-        pipe.lpush(keys.learner_tasks(route["learner"]), task_id)
-        pipe.ltrim(keys.learner_tasks(route["learner"]), 0, 199)
-        pipe.expire(keys.learner_tasks(route["learner"]), ttl)
+        for command in self.route_writes(task_id, route):
+            pipe.execute_command(*command)
         pipe.execute()
+        self.cache_route(task_id, route)
+
+    def route_writes(self, task_id: str, route: dict) -> list[tuple]:
+        """The Redis commands that record ``route`` (admission runs them with its check)."""
+        ttl = self.route_ttl
+        tasks = keys.learner_tasks(route["learner"])
+        return [
+            ("SET", keys.route(task_id), json.dumps(route), "EX", ttl),
+            ("LPUSH", tasks, task_id),
+            ("LTRIM", tasks, 0, 199),
+            ("EXPIRE", tasks, ttl),
+        ]
+
+    def cache_route(self, task_id: str, route: dict) -> None:
+        """Know ``route`` here at once (its writes are done), as the sender of ``task_id``."""
         with self._routes_lock:
             self._routes.put(task_id, route)
             self._sent_here.put(task_id, True)

@@ -20,9 +20,10 @@ The client's address is the peer's, or, only when the peer is a configured proxy
 
 from __future__ import annotations
 
+import json
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from flask import current_app, has_request_context, request
@@ -36,8 +37,21 @@ from ..extensions import get_redis
 
 FINAL_STATES = lifecycle.FINAL
 
+_scripts: list = []
+
+
+def _admit_script(db):
+    """The admission script, sent by its SHA (redis-py loads it again if Redis lost it)."""
+    if not _scripts:
+        _scripts.append(db.register_script(_ADMIT))
+    return _scripts[0]
+
+
 # KEYS: learner set, address set, queue. ARGV: now, deadline, task id, learner cap, address
-# cap, queue cap. Returns {0} (admitted) or {1 learner | 2 address | 3 queue, seconds to wait}.
+# cap, queue cap, then (a JSON list of Redis commands run once admitted, in the same round
+# trip: the sender's route, web/live/hub.py). Returns {0} (admitted) or {1 learner | 2 address
+# | 3 queue, seconds to wait}. The commands name their own keys: this site's Redis is one
+# server, not a cluster, so they need not be declared in KEYS.
 _ADMIT = """
 local now = tonumber(ARGV[1])
 for i = 1, 2 do redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now) end
@@ -54,6 +68,7 @@ for i = 1, 2 do
   redis.call('ZADD', KEYS[i], ARGV[2], ARGV[3])
   redis.call('EXPIRE', KEYS[i], math.ceil(tonumber(ARGV[2]) - now) + 1)
 end
+for _, command in ipairs(cjson.decode(ARGV[7])) do redis.call(unpack(command)) end
 return {0}
 """
 
@@ -83,26 +98,38 @@ def _busy(retry_after: int) -> LabError:
 
 
 def admit(
-    task_id: str, learner: str, address: str, hold_seconds: float, per_client: bool = True
+    task_id: str,
+    learner: str,
+    address: str,
+    hold_seconds: float,
+    per_client: bool = True,
+    then: Sequence[Sequence[str | int]] = (),
 ) -> None:
     """Count ``task_id`` against its learner and address, or raise LabError.
 
-    ``per_client=False`` (the instructor's burst) is held by the queue's bound only.
+    ``per_client=False`` (the instructor's burst) is held by the queue's bound only. ``then``:
+    Redis commands to run only if the task is admitted, in the same round trip (a press costs
+    one round trip fewer than admitting, then writing its route).
     """
     cfg = current_app.config
     now = time.time()
-    outcome = get_redis().eval(
-        _ADMIT,
-        3,
-        keys.outstanding("learner", learner),
-        keys.outstanding("address", address),
-        config.QUEUE,
-        now,
-        now + hold_seconds,
-        task_id,
-        cfg["MAX_TASKS_PER_LEARNER"] if per_client else 0,
-        cfg["MAX_TASKS_PER_ADDRESS"] if per_client else 0,
-        cfg["MAX_QUEUED_TASKS"],
+    db = get_redis()
+    outcome = _admit_script(db)(
+        keys=[
+            keys.outstanding("learner", learner),
+            keys.outstanding("address", address),
+            config.QUEUE,
+        ],
+        args=[
+            now,
+            now + hold_seconds,
+            task_id,
+            cfg["MAX_TASKS_PER_LEARNER"] if per_client else 0,
+            cfg["MAX_TASKS_PER_ADDRESS"] if per_client else 0,
+            cfg["MAX_QUEUED_TASKS"],
+            json.dumps([list(command) for command in then]),
+        ],
+        client=db,
     )
     which = int(outcome[0])
     if which == 0:

@@ -185,17 +185,18 @@ class Lab:
         hub.start(wait=current_app.config["STREAM_READY_TIMEOUT"])
         task_id = options.pop("task_id", None) or uuid()
         address = admission.client_address()
-        self._admit(task_id, address, options.get("countdown") or 0)
-        hub.remember_route(
-            task_id,
-            {
-                "learner": self.learner,
-                "classroom": self.classroom,
-                "experiment": self.experiment.name,
-                "task_name": task.name,
-                "address": address,
-            },
+        route = {
+            "learner": self.learner,
+            "classroom": self.classroom,
+            "experiment": self.experiment.name,
+            "task_name": task.name,
+            "address": address,
+        }
+        # Admitted and routed in one round trip: the route is written only if admitted.
+        self._admit(
+            task_id, address, options.get("countdown") or 0, hub.route_writes(task_id, route)
         )
+        hub.cache_route(task_id, route)
         queued = False
         try:
             task.apply_async(args=args, kwargs=kwargs or {}, task_id=task_id, **options)
@@ -208,12 +209,12 @@ class Lab:
         self.sent.append(task_id)
         return task_id
 
-    def _admit(self, task_id: str, address: str, countdown: float) -> None:
+    def _admit(self, task_id: str, address: str, countdown: float, then=()) -> None:
         config = current_app.config
         # Longest it could still be waiting or running: countdown, the time limit, a margin.
         hold = countdown + config["CELERY"].get("task_time_limit", 60) + 30
         # A refusal (LabError, with Retry-After) reaches the runner as any bad press does.
-        admission.admit(task_id, self.learner, address, hold, per_client=self.limits)
+        admission.admit(task_id, self.learner, address, hold, per_client=self.limits, then=then)
 
 
 def run_experiment(experiment: Experiment, body: Any, classroom: str | None = None) -> dict:
