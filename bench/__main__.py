@@ -55,6 +55,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="worker threads (default: 64, or more for a bigger class: 1.25 × its learners, "
         "so that every slow task of a class pressing at once starts at once)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes reading the queue, the threads split among them (1, as run.py)",
+    )
     parser.add_argument("--web-threads", type=int, default=512, help="gunicorn threads (512)")
     parser.add_argument(
         "--webs",
@@ -81,6 +87,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     except ValueError:
         parser.error(f"--learners must be whole numbers separated by commas, not {args.learners!r}")
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
+    for flag in ("workers", "webs", "web_processes"):
+        if getattr(args, flag) < 1:
+            parser.error(f"--{flag.replace('_', '-')} must be at least 1")
     if args.concurrency is None:
         biggest = max(args.learners, default=0) if "classroom" not in args.skip else 0
         args.concurrency = max(64, -(-biggest * 5 // 4))
@@ -179,6 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         "celery": celery.__version__,
         "load_before": [round(x, 2) for x in os.getloadavg()],
         "worker_concurrency": args.concurrency,
+        "workers": args.workers,
         "web_threads": args.web_threads,
         "webs": args.webs,
         "web_processes": args.web_processes,
@@ -186,7 +196,11 @@ def main(argv: list[str] | None = None) -> int:
     observer = None
     try:
         stack.start_redis()
-        worker = stack.start_worker("bench", concurrency=args.concurrency)
+        share = -(-args.concurrency // args.workers)  # each worker's part of the threads
+        workers = [
+            stack.start_worker(f"bench{i}" if i else "bench", concurrency=share)
+            for i in range(args.workers)
+        ]
         webs = [
             stack.start_web(threads=args.web_threads, processes=args.web_processes)
             for _ in range(args.webs)
@@ -197,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         observer.start()
         pids = {
             "web": [web.popen.pid for web, _ in webs],
-            "worker": [worker.popen.pid],
+            "worker": [worker.popen.pid for worker in workers],
             "redis": [stack.redis_process.popen.pid],
         }
         started = time.monotonic()

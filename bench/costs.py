@@ -113,13 +113,19 @@ def burst(stack: Stack, celery, count: int, fast_rate: float = 150, fast_for: fl
             with lock:
                 seen.setdefault(event["uuid"], {})[event["type"]] = time.time()
 
+    receivers = []
+
     def listen():
         with celery.connection_for_read() as conn:
-            receiver = celery.events.Receiver(conn, handlers={"*": on_event})
+            receivers.append(celery.events.Receiver(conn, handlers={"*": on_event}))
             ready.set()
-            receiver.capture(limit=None, timeout=None, wakeup=False)
+            try:
+                receivers[0].capture(limit=None, timeout=1, wakeup=False)
+            except TimeoutError:  # told to stop, capture ends by timing out
+                pass
 
-    threading.Thread(target=listen, daemon=True).start()
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
     ready.wait(10)
     process = psutil.Process(worker.popen.pid)
     before = process.cpu_times()
@@ -154,6 +160,8 @@ def burst(stack: Stack, celery, count: int, fast_rate: float = 150, fast_for: fl
 
     poll(finished, 120, interval=0.2, message="every task of the burst to succeed")
     after = process.cpu_times()
+    receivers[0].should_stop = True
+    listener.join(timeout=5)
 
     def latency(kind, event):
         return summary(

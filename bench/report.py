@@ -144,7 +144,8 @@ def markdown(results: dict) -> str:
         f"Run {meta['finished']} with `{meta['command']}` ({meta['mode']}) on {meta['cpus']} "
         f"CPUs, Python {meta['python']}, Celery {meta['celery']}, Redis {meta['redis']}; "
         f"load average {meta['load_before']} before, {meta['load_after']} after. "
-        f"Worker: threads pool, concurrency {meta['worker_concurrency']}; web: "
+        f"Worker: {meta.get('workers', 1)} process(es), threads pool, concurrency "
+        f"{meta['worker_concurrency']} in all; web: "
         f"{meta.get('webs', 1)} gunicorn server(s) of {meta.get('web_processes', 1)} gthread "
         f"process(es), {meta['web_threads']} threads each.",
         "",
