@@ -13,6 +13,7 @@ a late ``wire`` is the server's. It also prints Chromium's CPU by process type (
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import socket
 import statistics
@@ -24,6 +25,7 @@ import psutil
 from playwright.sync_api import sync_playwright
 
 from tests.support import chromium
+from tests.support.learners import Learner
 from tests.support.stack import Stack
 
 from . import browser
@@ -34,13 +36,17 @@ ETH_P_ALL = 3
 SO_TIMESTAMPNS = 35
 PACKET_HOST = 0  # on lo each packet is seen twice; keep the copy that is received
 
-# The page's own log: when lab.js handed each message to the document (epoch ms).
+# The page's own log: when lab.js handed each message to the document (epoch ms), and for the
+# task-succeeded event, when the worker stamped it (epoch ms, the worker's clock: same machine).
 _LOG = """
 () => {
   const b = window.__bench;
   b.log = [];
   const now = () => performance.timeOrigin + performance.now();
-  document.addEventListener("celerylab:message", () => b.log.push(now()));
+  document.addEventListener("celerylab:message", (e) => {
+    const m = e.detail;
+    b.log.push([now(), m.type === "task" && m.state === "succeeded" ? m.timestamp * 1000 : 0]);
+  });
 }
 """
 _PRESS = (
@@ -80,6 +86,24 @@ class Sniffer(threading.Thread):
                 self.segments.append((seconds + nanoseconds / 1e9, source, destination))
 
 
+def python_press(ws, ref: str) -> tuple[float, float]:
+    """The same press from a plain websocket client: (ms until task-succeeded, ms until the
+    worker stamped it), both from the moment it was sent."""
+    message = {"action": "run", "experiment": "lesson1.delay", "params": {"x": 2, "y": 3}}
+    sent = time.time()
+    ws.send(json.dumps({**message, "ref": ref}))
+    task_id, done = None, {}
+    while task_id not in done:
+        m = json.loads(ws.recv())
+        if m.get("ref") == ref:
+            if m["type"] != "sent":
+                raise RuntimeError(f"the site refused the press: {m}")
+            task_id = m["task_id"]
+        elif m.get("type") == "task" and m["state"] == "succeeded":
+            done[m["task_id"]] = m["timestamp"]
+    return (time.time() - sent) * 1000, (done[task_id] - sent) * 1000
+
+
 def chromium_cpu() -> dict[str, float]:
     """CPU seconds so far of this process's Chromium children, by ``--type``."""
     totals: dict[str, float] = {}
@@ -108,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
         stack.start_worker("bench", concurrency=64)
         _, base = stack.start_web(threads=512)
         app = plain_celery(stack.url)
+        learners = [Learner(base) for _ in range(4)]  # four, so the rate limit never applies
+        sockets = [learner.socket() for learner in learners]
         sniffer = Sniffer(int(base.rsplit(":", 1)[1]))
         sniffer.start()
         rows = []
@@ -128,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
                 mark = len(sniffer.segments)
                 took, seen = pages[i % browser.PAGES].evaluate(_PRESS)
                 raw = raw_get(app)
+                plain = python_press(sockets[i % len(sockets)], f"wire-{i}")
                 time.sleep(0.002)  # the sniffer's last segments
                 if i < warmup:
                     continue
@@ -136,26 +163,40 @@ def main(argv: list[str] | None = None) -> int:
                 if press is None:
                     continue
                 wire = [(s[0] - press[0]) * 1000 for s in segments if s[1:] == press[2:0:-1]]
-                page_ms = [t - press[0] * 1000 for t in seen]
-                rows.append((wire, page_ms, took, raw * 1000))
+                page_ms = [t - press[0] * 1000 for t, _ in seen]
+                stamped = max(stamp for _, stamp in seen) - press[0] * 1000
+                rows.append((wire, page_ms, took, raw * 1000, stamped, *plain))
             wall = time.monotonic() - started
             cpu = {k: (v - cpu_before.get(k, 0.0)) / wall for k, v in chromium_cpu().items()}
             chrome.close()
         sniffer.running = False
+        for learner in learners:
+            learner.close()
     finally:
         stack.stop()
         shutil.rmtree(stack.dir, ignore_errors=True)
-    for wire, page_ms, took, _raw in rows[: args.show]:
+    for wire, page_ms, took, *_ in rows[: args.show]:
         print("wire ", " ".join(f"{t:6.1f}" for t in wire))
         print("page ", " ".join(f"{t:6.1f}" for t in page_ms), f"  (press {took:.1f})")
-    last_wire = statistics.median(r[0][-1] for r in rows if r[0])
-    last_page = statistics.median(r[1][-1] for r in rows if r[1])
+    # How long each message at least waited in the browser: from the latest segment the server
+    # wrote before the page saw it (the message was in it or an earlier one) to the page.
+    lags = [
+        seen - max((w for w in wire if w <= seen), default=seen)
+        for wire, page_ms, *_ in rows
+        for seen in page_ms
+    ]
+    p50 = {
+        name: statistics.median(r[k] for r in rows)
+        for k, name in enumerate(["", "", "press", "raw", "stamped", "plain", "plain_stamped"])
+        if name
+    }
+    print(f"p50 over {len(rows)} presses, ms:")
     print(
-        f"p50 over {len(rows)} presses: server wrote its last frame at {last_wire:.1f} ms, "
-        f"the page saw its last message at {last_page:.1f} ms; "
-        f"press {statistics.median(r[2] for r in rows):.1f} ms, "
-        f"raw get {statistics.median(r[3] for r in rows):.1f} ms"
+        f"  page press {p50['press']:.1f} (worker stamped task-succeeded at {p50['stamped']:.1f})"
     )
+    print(f"  python press {p50['plain']:.1f} (stamped at {p50['plain_stamped']:.1f})")
+    print(f"  raw get {p50['raw']:.1f}")
+    print(f"  each page message waited in the browser at least {statistics.median(lags):.1f}")
     print("Chromium CPU (cores) while pressing:", {k: round(v, 3) for k, v in sorted(cpu.items())})
     return 0
 
