@@ -3,12 +3,13 @@
 A lesson page is opened in Debian's Chromium; inside it, one sample is what the page does for
 a ``.delay()`` press (site/static/js/lab.js): a ``run`` action with a ``ref`` on the page's
 own websocket (lab.js's ``sendWs``, imported from the module the page loaded: an ES module
-is one instance per URL; lab.js draws its cards as usual), until that task's ``task-succeeded`` frame arrives on it, timed with
-``performance.now()`` in the page. Between samples, this process times ``add.delay(2, 3)
-.get()`` (``raw_get``) and, in the same page, a websocket ping round trip (the browser's own
-floor), the reply to the press alone (``sent``, with its task id), and a direct call's HTTP POST
-(``post``: ``lesson1.direct``, add(2, 3) in the web process, reply alone; direct calls are
-the experiments whose transport is HTTP, web/live/runner.py).
+is one instance per URL; lab.js draws its cards as usual), until that task's
+``task-succeeded`` frame arrives on it, timed with ``performance.now()`` in the page.
+Between samples, this process times ``add.delay(2, 3).get()`` (``raw_get``) and, in the same
+page, a websocket ping round trip (the browser's own floor), the reply to the press alone
+(``sent``, with its task id), and a direct call's HTTP POST (``post``: ``lesson1.direct``,
+add(2, 3) in the web process, reply alone; direct calls are the experiments whose transport
+is HTTP, web/live/runner.py).
 """
 
 from __future__ import annotations
