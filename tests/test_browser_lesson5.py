@@ -67,12 +67,13 @@ def test_delay_returns_an_async_result_and_the_card_lights_the_path(page: Page, 
     expect(path.locator('[data-node="worker"]')).to_have_attribute("data-stage", "busy")
     expect(path).to_have_attribute("aria-label", re.compile("worker running it"))
     expect(path.locator('[data-seg="return"]')).not_to_have_class(re.compile("lit"))
-    expect(card.locator(".fill")).not_to_have_attribute("style", "width: 0%;", timeout=5000)
+    fill = card.locator(".fill")
+    expect(fill).not_to_have_attribute("style", "transform: scaleX(0);", timeout=5000)
 
     expect(card).to_have_attribute("data-state", "succeeded", timeout=15000)
     expect(path.locator('[data-seg="return"]')).to_have_class(re.compile("lit"))
     expect(path).to_have_attribute("aria-label", re.compile("the result came back"))
-    expect(card.locator(".fill")).to_have_attribute("style", "width: 100%;")
+    expect(fill).to_have_attribute("style", "transform: scaleX(1);")
     for state in ("sent", "received", "started", "succeeded"):
         expect(card.locator(f'.lifecycle [data-state="{state}"]')).to_have_class(re.compile("done"))
     log = page.get_by_role("log")

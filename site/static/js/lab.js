@@ -223,7 +223,7 @@ export function updateCard(t) {
   let pct = 0;
   if (t.progress && t.progress.total) pct = Math.round((100 * t.progress.current) / t.progress.total);
   if (state === "succeeded") pct = 100;
-  card.querySelector(".fill").style.width = pct + "%";
+  card.querySelector(".fill").style.transform = `scaleX(${pct / 100})`;
   card.querySelector(".bar").setAttribute("aria-valuenow", String(pct));
   card.querySelector(".explain").textContent = explain(t, state);
   renderRetries(t);
