@@ -54,4 +54,4 @@ def install() -> None:
     """Make kombu's ``redis`` name this transport, in this process, from now on."""
     kombu.transport.TRANSPORT_ALIASES["redis"] = f"{__name__}:Transport"
     # kombu caches each name it has resolved; forget the old answer if it gave one already.
-    kombu.transport._transport_cache.pop("redis", None)
+    getattr(kombu.transport, "_transport_cache", {}).pop("redis", None)
