@@ -73,8 +73,12 @@ def test_one_argument_short_fails_in_the_web_process_and_nothing_is_sent(learner
 
 def test_each_capture_keeps_its_own_message_when_many_are_sent_at_once(learner):
     # Every send in the web process fires the signal; each request must show only its own.
+    # One socket per press: a socket's messages are handled one after another, so only
+    # separate sockets send at once in the web process (and a Session is one reader's).
+    sessions = [learner.session() for _ in range(8)]
+
     def send(n: int) -> tuple[int, dict]:
-        body = learner.press("lesson4.positional", {"a": n, "b": 10})
+        body = learner.press("lesson4.positional", {"a": n, "b": 10}, session=sessions[n])
         assert body["type"] == "sent"
         return n, body
 
