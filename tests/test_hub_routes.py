@@ -74,3 +74,12 @@ def test_only_the_process_that_sent_a_task_releases_its_admission(hubs, stack):
     assert counted(stack, task_id, learner), "a process that did not send it leaves it be"
     sender.dispatch(succeeded, route(learner))
     assert not counted(stack, task_id, learner)
+
+
+def test_a_corrupt_route_in_a_batch_is_logged_and_leaves_the_stream_running(hubs, stack):
+    hub = hubs()
+    task_id = f"corrupt-{uuid.uuid4()}"
+    stack.redis().set(keys.route(task_id), "{not json")
+    hub._prefetch_routes([event("task-received", task_id)])  # must not raise
+    with pytest.raises(ValueError):
+        hub._route_for(task_id)  # the event's own lookup, which _on_event guards

@@ -238,12 +238,18 @@ class EventHub:
         ids = list(wanted)
         try:
             raws = self.redis.mget([keys.route(task_id) for task_id in ids])
-        except RedisError as exc:  # each event then asks for itself, as without a batch
+            found = [
+                (task_id, json.loads(raw) if raw else None)
+                for task_id, raw in zip(ids, raws, strict=True)
+            ]
+        except (RedisError, ValueError) as exc:
+            # Each event then asks for its own route, inside _on_event's guard: a bad batch
+            # must never end the stream's only thread.
             log.warning("could not look up routes: %s", exc)
             return
         with self._routes_lock:
-            for task_id, raw in zip(ids, raws, strict=True):
-                self._routes.put(task_id, json.loads(raw) if raw else None)
+            for task_id, route in found:
+                self._routes.put(task_id, route)
 
     def _route_for(self, task_id: str) -> dict | None:
         with self._routes_lock:
