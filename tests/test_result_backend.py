@@ -90,3 +90,37 @@ def test_every_state_before_success_replaces_the_last_and_is_published(app, stac
         assert f'"status": "{state}"' in published["data"]
     assert 0 < stack.redis().ttl(backend.get_key_for_task(task_id)) <= 24 * 3600
     pubsub.close()
+
+
+def _in_new_thread(work):
+    out = []
+    thread = threading.Thread(target=lambda: out.append(work()))
+    thread.start()
+    thread.join(10)
+    return out[0]
+
+
+def test_each_web_thread_keeps_its_own_backend_but_they_share_one_pool(app):
+    # The web calls .get() from many threads (lessons 3, 5, 10, 11), and a result consumer is
+    # not thread-safe, so backends stay one per thread (Celery's default); connections are.
+    celery = app.extensions["celery"]
+    backends = [_in_new_thread(lambda: celery.backend) for _ in range(4)]
+    assert len({id(backend) for backend in backends}) == 4
+    assert len({id(backend.client.connection_pool) for backend in backends}) == 1
+
+
+def test_a_new_thread_sending_a_task_opens_no_new_redis_connection(app, stack):
+    # Each websocket has its own thread; when a class presses together, every one of them
+    # sends its first task at once. Each used to open a Redis pool and connection of its own.
+    redis = stack.redis()
+
+    def press():
+        with app.app_context():
+            result = add.delay(1, 1)
+            return result.state  # read through this thread's backend
+
+    press()  # the pools are warm
+    before = redis.info("clients")["connected_clients"]
+    for _ in range(12):
+        _in_new_thread(press)
+    assert redis.info("clients")["connected_clients"] - before < 4

@@ -16,11 +16,22 @@ of the worker's ten or so per task. Here one Lua script does the same check, wri
 publish at once, atomically. Results are JSON only (``result_accept_content``), which is what
 lets the script read the stored status.
 
+Celery builds a backend for each thread (``app.backend`` is thread-local), and each built its
+own connection pool, so the first task each of the web's websocket threads sent paid for a new
+Redis connection (redis-py also reads its own package metadata for each one, ~0.4 ms) on top
+of the backend: ~1.5 ms of CPU more than the next press, all at once when a class presses
+together. The web keeps one backend per thread, since it calls ``.get()`` from many threads and
+a result consumer is not thread-safe, but here they share one pool (pools are thread-safe), and
+the driver's name and version are worked out once. (The worker's pool shares one backend
+outright: worker/pool.py.)
+
 Chosen for the ``redis``, ``rediss`` and ``redis+socket`` URLs by the loader's
 ``override_backends`` (web/celery_ext.py); ``result_backend`` itself stays a plain URL.
 """
 
 from __future__ import annotations
+
+import threading
 
 from celery import states
 from celery.backends.redis import RedisBackend as CeleryRedisBackend
@@ -46,9 +57,36 @@ return 1
 """
 
 
+# The driver identification Celery adds to the connection parameters (redis-py's DriverInfo).
+_DRIVER_KEYS = ("driver_info", "lib_name", "lib_version")
+
+
 class RedisBackend(CeleryRedisBackend):
+    _driver_params: dict | None = None  # once per process, by the first backend built
+    _pools_lock = threading.Lock()
+
     def on_task_call(self, producer, task_id):
         """Subscribe to nothing when a task is sent: ``.get()`` subscribes when it waits."""
+
+    def _add_driver_info(self):
+        cls = type(self)
+        if cls._driver_params is None:
+            super()._add_driver_info()
+            cls._driver_params = {
+                k: self.connparams[k] for k in _DRIVER_KEYS if k in self.connparams
+            }
+        else:
+            self.connparams.update(cls._driver_params)
+
+    def _get_pool(self, **params):
+        """One pool per app and connection parameters, shared by every thread's backend."""
+        key = repr(sorted(params.items(), key=lambda item: item[0]))
+        with self._pools_lock:
+            pools = self.app.__dict__.setdefault("_lab_result_pools", {})
+            pool = pools.get(key)
+            if pool is None:
+                pool = pools[key] = super()._get_pool(**params)
+            return pool
 
     def _store_result(self, task_id, result, state, traceback=None, request=None, **kwargs):
         """Celery's ``_store_result``, with its read-check-write done by one script in Redis."""
