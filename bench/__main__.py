@@ -20,6 +20,7 @@ import urllib.request
 import celery
 
 import config
+from launcher import commands
 from tests.support.stack import Stack, poll
 from web.lessons.experiments import EXPERIMENTS
 
@@ -74,6 +75,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=config.Settings.from_env().launch.web_processes,
         help="gunicorn processes behind each web server's port, as run.py starts "
         f"(CELERY_LAB_WEB_PROCESSES; here {config.Settings.from_env().launch.web_processes})",
+    )
+    parser.add_argument(
+        "--web-worker",
+        choices=sorted(commands.WEB_WORKERS),
+        default="threads",
+        help="gunicorn worker class: the site's own gthread worker (threads), or gevent, to "
+        "compare (threads)",
     )
     parser.add_argument(
         "--skip", default="", help="comma-separated: stream,browser,classroom,pages,playground"
@@ -192,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         "web_threads": args.web_threads,
         "webs": args.webs,
         "web_processes": args.web_processes,
+        "web_worker": args.web_worker,
     }
     observer = None
     try:
@@ -202,7 +211,9 @@ def main(argv: list[str] | None = None) -> int:
             for i in range(args.workers)
         ]
         webs = [
-            stack.start_web(threads=args.web_threads, processes=args.web_processes)
+            stack.start_web(
+                threads=args.web_threads, processes=args.web_processes, worker=args.web_worker
+            )
             for _ in range(args.webs)
         ]
         meta["redis"] = stack.redis().info("server")["redis_version"]

@@ -146,8 +146,12 @@ def markdown(results: dict) -> str:
         f"load average {meta['load_before']} before, {meta['load_after']} after. "
         f"Worker: {meta.get('workers', 1)} process(es), threads pool, concurrency "
         f"{meta['worker_concurrency']} in all; web: "
-        f"{meta.get('webs', 1)} gunicorn server(s) of {meta.get('web_processes', 1)} gthread "
-        f"process(es), {meta['web_threads']} threads each.",
+        f"{meta.get('webs', 1)} gunicorn server(s) of {meta.get('web_processes', 1)} "
+        + (
+            "gevent process(es)."
+            if meta.get("web_worker") == "gevent"
+            else f"gthread process(es), {meta['web_threads']} threads each."
+        ),
         "",
     ]
     stream = results.get("stream")

@@ -104,7 +104,14 @@ def playground_worker_command(concurrency: int, name: str = "playground") -> lis
     ]
 
 
-def web_command(host: str, port: int, threads: int = 2560, processes: int = 1) -> list[str]:
+# gunicorn worker classes: the site's own (gthread with a header deadline), and gevent, which
+# only the bench starts (``python -m bench --web-worker gevent``, to measure it beside ours).
+WEB_WORKERS = {"threads": "launcher.gunicorn_worker.ThreadWorker", "gevent": "gevent"}
+
+
+def web_command(
+    host: str, port: int, threads: int = 2560, processes: int = 1, worker: str = "threads"
+) -> list[str]:
     # gthread holds each open websocket in a thread, so threads bounds the open pages: the
     # default is the site's cap on sockets (config.limits MAX_SOCKETS, 2000) plus room for
     # pages and held calls. launcher/gunicorn_worker.py adds a deadline for request headers.
@@ -113,7 +120,7 @@ def web_command(host: str, port: int, threads: int = 2560, processes: int = 1) -
         "-m",
         "gunicorn",
         "-k",
-        "launcher.gunicorn_worker.ThreadWorker",
+        WEB_WORKERS[worker],
         "--threads",
         str(threads),
         # Connections a process accepts at all (gthread's default, 1000, is below the threads).

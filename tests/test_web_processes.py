@@ -71,3 +71,15 @@ def test_each_process_answers_health_for_itself_and_any_routes_any_task(two_webs
             assert session.final(task_id)["state"] == "succeeded"
     finally:
         learner.close()
+
+
+def test_the_site_runs_its_own_thread_worker_and_the_bench_may_ask_for_gevent():
+    # run.py and the tests always get the thread worker (header deadline, caps per thread);
+    # gevent is only for `python -m bench --web-worker gevent`, to measure it beside ours.
+    def worker_class(command):
+        return command[command.index("-k") + 1]
+
+    assert worker_class(commands.web_command("127.0.0.1", 8000)) == (
+        "launcher.gunicorn_worker.ThreadWorker"
+    )
+    assert worker_class(commands.web_command("127.0.0.1", 8000, worker="gevent")) == "gevent"

@@ -144,13 +144,14 @@ class Stack:
         port: int | None = None,
         env: dict | None = None,
         processes: int = 1,
+        worker: str = "threads",
     ) -> tuple[Process, str]:
         # A fixed ``port`` lets a test restart the web server where open pages expect it.
         # ``env`` adds settings for this server only (e.g. CELERY_LAB_LESSONS_DIR).
         # One gunicorn process unless asked (run.py's default is one per core): the caps tests
         # count what one process holds.
         port = port or commands.free_port()
-        command = commands.web_command("127.0.0.1", port, threads, processes=processes)
+        command = commands.web_command("127.0.0.1", port, threads, processes, worker)
         process = self._start(f"web-{port}", command, env)
         base = f"http://127.0.0.1:{port}"
         waiting.wait_for_http(base + "/api/health", time.monotonic() + 30, process.popen)
