@@ -11,6 +11,7 @@ import io
 import itertools
 import json
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import pytest
 import websocket
@@ -290,6 +291,40 @@ def test_follow_along_reaches_the_learners_socket(code, instructor, ana):
     notice = receive_until(ws, lambda m: m["type"] == "classroom")[-1]
     assert notice["what"] == "lesson" and notice["url"] == "/lessons/delay-vs-direct-call"
     assert json.loads(fetch(ana, "/api/classroom/me")[1])["lesson"] == ("delay-vs-direct-call")
+
+
+def test_a_lesson_moved_while_projectors_open_reaches_every_one(code, instructor):
+    # The instructor picks a lesson the moment the projector page loads, its socket still
+    # opening (several screens at once, so the snapshots take a while). Whether the change
+    # lands before a projector's snapshot or after, every screen must end on the lesson
+    # picked: a change is never lost in between. The hello is still each socket's first message.
+    lessons = itertools.cycle(["what-is-a-task", "delay-vs-direct-call"])
+    for _ in range(10):
+        wanted = next(lessons)
+        with ThreadPoolExecutor(8) as pool:
+            opening = [pool.submit(instructor.projector, code, False) for _ in range(8)]
+            wait(opening, return_when=FIRST_COMPLETED)
+            status, _ = instructor.post(f"/api/classroom/{code}/lesson", {"lesson": wanted})
+            assert status == 200
+            screens = [each.result() for each in opening]
+        for ws in screens:
+            assert_screen_ends_on(ws, wanted)
+            ws.close()
+            instructor.sockets.remove(ws)
+
+
+def assert_screen_ends_on(ws, lesson: str) -> None:
+    """The projector's messages start with the hello and, in time, show ``lesson``."""
+    shown = {}
+
+    def shows_lesson(message):
+        if not shown:
+            assert message["type"] == "hello", message
+        if message["type"] in ("hello", "class"):
+            shown["lesson"] = message["class"]["lesson"]
+        return shown.get("lesson") == lesson
+
+    receive_until(ws, shows_lesson, timeout=10)
 
 
 def test_the_answer_is_revealed_only_when_the_instructor_chooses(stack, code, instructor):

@@ -44,17 +44,18 @@ class Instructor(Learner):
         assert status == 201, body
         return body["code"]
 
-    def projector(self, code: str) -> websocket.WebSocket:
+    def projector(self, code: str, read_hello: bool = True) -> websocket.WebSocket:
         ws = websocket.create_connection(
             f"{self.base_url.replace('http', 'ws')}/classroom/{code}/ws",
             timeout=30,
             header=[f"Cookie: {self.cookie}"],
             origin=self.base_url,
         )
-        hello = json.loads(ws.recv())
-        assert hello["type"] == "hello", hello
         self.sockets.append(ws)
-        self.snapshot = hello
+        if read_hello:
+            hello = json.loads(ws.recv())
+            assert hello["type"] == "hello", hello
+            self.snapshot = hello
         return ws
 
 

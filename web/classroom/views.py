@@ -147,10 +147,12 @@ def projector_socket(ws, code):
             conn.send(protocol.projector_hello(snapshot(info["code"])))
 
     try:
-        # The snapshot first, so it is the socket's first message; the counters that the
-        # sampler pushes every half second cover anything that changed in between.
-        conn.send(protocol.projector_hello(snapshot(info["code"])))
+        # Joined first, the snapshot read after: a change made while the socket opened is in
+        # the snapshot or sent after it. What the hub sends meanwhile waits behind the hello,
+        # so the hello is still the socket's first message (web/live/outbox.py, ``hold``).
+        conn.hold()
         projector.attach(conn)
+        conn.release(protocol.projector_hello(snapshot(info["code"])))
         conn.serve(on_message)
     finally:
         projector.detach(conn)

@@ -109,6 +109,7 @@ class Connection:
         self.close_reason: str | None = None  # why we closed it, if we did
         self._lock = threading.Lock()
         self._frames: collections.deque[bytes] = collections.deque()
+        self._held: list[str] | None = None  # messages kept back until the first one is ready
         self._queued = 0
         self._partial: memoryview | None = None
         self._blocked_since: float | None = None
@@ -136,15 +137,42 @@ class Connection:
             return False
         data = protocol.dumps(message)
         with self._lock:
-            # Encoded under the lock: with permessage-deflate, frames must go in encoding order.
-            frame = self.ws.ws.send(TextMessage(data=data))
-            self._frames.append(frame)
-            self._queued += len(frame)
+            if self._held is not None:
+                self._held.append(data)
+                self._queued += len(data)
+            else:
+                self._encode(data)
             over = self._queued > self.max_bytes
         if over:
             self._give_up(f"too slow: more than {self.max_bytes} bytes waited to be read")
         self.wake()
         return True
+
+    def hold(self) -> None:
+        """Keep what others send from now on until ``release``: the first message is not built.
+
+        A screen's snapshot is read after its socket joins the hub, so that a change made
+        meanwhile is either in the snapshot or sent after it; never lost between the two. Held,
+        those changes still reach the page after the snapshot, which stays the first message.
+        """
+        with self._lock:
+            self._held = []
+
+    def release(self, first: dict) -> None:
+        """Send ``first``, then whatever was held since ``hold``, in that order."""
+        data = protocol.dumps(first)
+        with self._lock:
+            held, self._held = self._held or [], None
+            self._queued -= sum(len(each) for each in held)
+            for each in [data, *held]:
+                self._encode(each)
+        self.wake()
+
+    def _encode(self, data: str) -> None:
+        # Under the lock: with permessage-deflate, frames must go in encoding order.
+        frame = self.ws.ws.send(TextMessage(data=data))
+        self._frames.append(frame)
+        self._queued += len(frame)
 
     def queue_raw(self, data: bytes) -> None:
         with self._lock:
