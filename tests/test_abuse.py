@@ -78,14 +78,13 @@ def test_a_learner_flooding_the_socket_is_limited_and_other_learners_are_not(mal
     ended = time.time()
 
     sent = [m for m in answered.values() if m["type"] == "sent"]
-    limited = [m for m in answered.values() if m.get("error") == "rate_limited"]
+    limited = [m for m in answered.values() if m["type"] != "sent"]
     assert len(sent) + len(limited) == 150
     assert LIMIT <= len(sent) <= LIMIT * seconds_spanned(started, ended)
     # Each refusal says why: too many this second, or (when the worker falls behind, as on a
     # loaded machine) too many of this learner's tasks still waiting or running.
-    assert all(
-        "Slow down" in m["message"] or "still waiting or running" in m["message"] for m in limited
-    )
+    why = {"rate_limited": "Slow down", "too_many_tasks": "still waiting or running"}
+    assert all(m["error"] in why and why[m["error"]] in m["message"] for m in limited), limited
     # Alice pressed twice during the flood: both went through and both tasks finished.
     done: set[str] = set()
     mine: list[dict] = []
@@ -116,7 +115,9 @@ def test_a_learner_flooding_presses_is_refused_saying_why_and_other_learners_are
         if i % 25 == 0:
             alice_outcomes.append(alice.press("lesson1.delay", {"x": 1, "y": 1})["type"])
     ended = time.time()
-    assert set(outcomes) == {"sent", "rate_limited"}
+    # Refused for the second's rate, and now and then (a worker that falls behind) for the
+    # learner's unfinished tasks.
+    assert {"sent", "rate_limited"} <= set(outcomes) <= {"sent", "rate_limited", "too_many_tasks"}
     assert LIMIT <= outcomes.count("sent") <= LIMIT * seconds_spanned(started, ended)
     assert "Slow down" in limited_reply["message"] and limited_reply["retry_after"] == 1
     assert alice_outcomes == ["sent"] * 4

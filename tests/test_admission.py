@@ -6,7 +6,10 @@ each test client can be a different address on loopback.
 
 from __future__ import annotations
 
+import json
 import threading
+import urllib.error
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -33,22 +36,44 @@ def proxied_stack(own_stack):
     return stack
 
 
+def session_from(base: str, address: str, cookie: str = "") -> Session:
+    """A socket from ``address`` (with ``cookie``, or none: a new learner), past its hello."""
+    header = [f"X-Forwarded-For: {address}"] + ([f"Cookie: {cookie}"] if cookie else [])
+    ws = websocket.create_connection(
+        base.replace("http", "ws") + "/ws", timeout=30, header=header, origin=base
+    )
+    session = Session(ws)
+    session.until(lambda m: m["type"] == "hello")
+    return session
+
+
 def cookieless_press(base: str, address: str, seconds: int) -> dict:
     """One press on a socket with no cookie at all (so a new learner every time), from
     ``address``, as a page sends it; return the runner's reply."""
-    ws = websocket.create_connection(
-        base.replace("http", "ws") + "/ws",
-        timeout=30,
-        header=[f"X-Forwarded-For: {address}"],
-        origin=base,
-    )
+    session = session_from(base, address)
     try:
-        session = Session(ws)
-        session.until(lambda m: m["type"] == "hello")
         return session.run_with("lesson5.delay", {"seconds": seconds})
     finally:
-        ws.close(timeout=1)
-        ws.shutdown()
+        session.ws.close(timeout=1)
+        session.ws.shutdown()
+
+
+def direct_call_from(base: str, address: str, cookie: str = "") -> tuple[int, dict, str | None]:
+    """POST lesson 5's ``.delay().get()`` (a direct call that sends a task) from ``address``;
+    return the status, the JSON body and the Retry-After header."""
+    request = urllib.request.Request(
+        base + "/api/experiments/lesson5.delay_get",
+        data=json.dumps({"seconds": 1}).encode(),
+        method="POST",
+        headers={"Content-Type": "application/json", "X-Forwarded-For": address}
+        | ({"Cookie": cookie} if cookie else {}),
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read()), None
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return exc.code, json.loads(exc.read()), exc.headers.get("Retry-After")
 
 
 def test_a_cookieless_flood_is_bounded_and_a_neighbour_is_still_served(proxied_stack):
@@ -70,7 +95,7 @@ def test_a_cookieless_flood_is_bounded_and_a_neighbour_is_still_served(proxied_s
     assert len(answers) == 300
     # The address's bound held, whatever cookies the requests carried (none).
     assert len(sent) <= 20
-    assert refused and all(a["error"] == "rate_limited" for a in refused)
+    assert refused and all(a["error"] == "network_too_many_tasks" for a in refused)
     body = refused[0]
     assert "try again in" in body["message"]
     assert body["retry_after"] is not None and int(body["retry_after"]) >= 1
@@ -92,6 +117,47 @@ def test_a_cookieless_flood_is_bounded_and_a_neighbour_is_still_served(proxied_s
         assert session.final(task_id, timeout=20)["state"] == "succeeded"
     finally:
         neighbour.close()
+
+
+def test_the_learner_bound_and_the_address_bound_each_answer_with_their_own_code(own_stack):
+    """Too many of this browser's tasks and too many of this network's, on both transports."""
+    stack = own_stack(
+        CELERY_LAB_TRUSTED_PROXIES="127.0.0.1",
+        CELERY_LAB_MAX_TASKS_PER_LEARNER=2,
+        CELERY_LAB_MAX_TASKS_PER_ADDRESS=3,
+    )
+    stack.start_worker(concurrency=4)
+    stack.web, base = stack.start_web()
+    learner = Learner(base)
+    session = session_from(base, FLOODER, learner.cookie)
+    learner.sockets.append(session.ws)
+    try:
+        # Twenty-second tasks: all still running while the test presses on.
+        replies = [session.run_with("lesson5.delay", {"seconds": 20}) for _ in range(3)]
+        assert [r["type"] for r in replies] == ["sent", "sent", "error"], replies
+        mine = replies[-1]
+        assert mine["error"] == "too_many_tasks", mine
+        assert mine["message"].startswith("2 tasks from this browser are still waiting")
+        assert int(mine["retry_after"]) >= 1
+        status, body, retry_after = direct_call_from(base, FLOODER, learner.cookie)
+        assert (status, body["error"]) == (429, "too_many_tasks"), body
+        assert retry_after == str(body["retry_after"])
+
+        # Another learner on the same network takes the address's third place, and then
+        # nobody there may send more, on the socket or over HTTP.
+        assert cookieless_press(base, FLOODER, 20)["type"] == "sent"
+        theirs = cookieless_press(base, FLOODER, 20)
+        assert theirs["error"] == "network_too_many_tasks", theirs
+        assert theirs["message"].startswith("3 tasks from your network are still waiting")
+        assert int(theirs["retry_after"]) >= 1
+        status, body, retry_after = direct_call_from(base, FLOODER)
+        assert (status, body["error"]) == (429, "network_too_many_tasks"), body
+        assert retry_after == str(body["retry_after"])
+
+        # Another network is not held by either bound.
+        assert cookieless_press(base, NEIGHBOUR, 1)["type"] == "sent"
+    finally:
+        learner.close()
 
 
 def test_x_forwarded_for_is_ignored_unless_it_comes_from_a_trusted_proxy(own_stack):

@@ -97,4 +97,4 @@ def test_one_learner_cannot_hold_more_than_two_direct_calls_at_once(stack):
     statuses = sorted(status for status, _ in answers)
     assert statuses == [200, 200, 429]
     refused = next(body for status, body in answers if status == 429)
-    assert refused["error"] == "rate_limited" and "let it finish" in refused["message"]
+    assert refused["error"] == "call_waiting" and "let it finish" in refused["message"]

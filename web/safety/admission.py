@@ -12,7 +12,10 @@ Dropping the cookie makes a new learner, never a new address, so the address bou
 holds a cookieless flood; it is sized for a whole class behind one NAT address. The queue
 bound (messages waiting in Redis) says "the lab is busy, try again in N s" to everyone before
 the queue grows so long that a click would wait behind it. Held direct calls (lesson 5, which
-hold a request for seconds) are counted the same way, per learner and per address.
+hold a request for seconds) are counted the same way, per learner and per address. Each
+refusal names the bound it met: ``too_many_tasks`` (the learner's), ``network_too_many_tasks``
+(the address's), ``call_waiting`` (a held call) and ``busy`` (the queue); the per-second request
+limit (web/safety/guard.py) alone is ``rate_limited``.
 
 The client's address is the peer's, or, only when the peer is a configured proxy
 (``CELERY_LAB_TRUSTED_PROXIES``), the last address in X-Forwarded-For that is not a proxy.
@@ -138,12 +141,16 @@ def admit(
         # Roughly how long the worker takes to drain what waits, at its usual pace.
         raise _busy(max(1, min(30, math.ceil(int(outcome[1]) / 100))))
     wait = max(1, min(30, int(outcome[1])))
-    who = "this browser" if which == 1 else "your network"
-    cap = cfg["MAX_TASKS_PER_LEARNER"] if which == 1 else cfg["MAX_TASKS_PER_ADDRESS"]
+    # Each bound its own code, so a page or a script can tell whose tasks are in the way.
+    who, code, cap = (
+        ("this browser", "too_many_tasks", cfg["MAX_TASKS_PER_LEARNER"])
+        if which == 1
+        else ("your network", "network_too_many_tasks", cfg["MAX_TASKS_PER_ADDRESS"])
+    )
     raise LabError(
         f"{cap} tasks from {who} are still waiting or running: let some finish, or try again "
         f"in {wait} s.",
-        "rate_limited",
+        code,
         429,
         retry_after=wait,
     )
@@ -189,7 +196,7 @@ def _held_per_client(db, counted: list) -> Iterator[None]:
         if any(cap > 0 and n > cap for n, (_, cap) in zip(counts, counted, strict=True)):
             raise LabError(
                 "You already have a call waiting for its answer: let it finish first.",
-                "rate_limited",
+                "call_waiting",
                 429,
                 retry_after=2,
             )
