@@ -435,10 +435,12 @@ def _limits(env: Env) -> dict:
         "WS_SEND_AHEAD_BYTES": whole("CELERY_LAB_WS_SEND_AHEAD_BYTES", 256 * 1024),
         # Messages a socket may send that are still waiting to be handled.
         "WS_INBOX_MESSAGES": whole("CELERY_LAB_WS_INBOX_MESSAGES", 64),
-        # Tasks not yet finished, per learner and per address (a class of 300 behind one NAT
-        # with three tasks each is 900), and messages waiting in the queue for everyone.
+        # Tasks not yet finished, per learner and per address, and messages waiting in the
+        # queue for everyone. The address's is a class of 300 behind one NAT times the
+        # learner's 10, so it never refuses such a class before each learner's own bound would
+        # (a worker that falls behind leaves ~7 each unfinished); the queue's holds a flood.
         "MAX_TASKS_PER_LEARNER": whole("CELERY_LAB_MAX_TASKS_PER_LEARNER", 10),
-        "MAX_TASKS_PER_ADDRESS": whole("CELERY_LAB_MAX_TASKS_PER_ADDRESS", 1500),
+        "MAX_TASKS_PER_ADDRESS": whole("CELERY_LAB_MAX_TASKS_PER_ADDRESS", 3000),
         "MAX_QUEUED_TASKS": whole("CELERY_LAB_MAX_QUEUED_TASKS", 3000),
         # Direct calls (lesson 5) holding a request at once, per learner and per address.
         "MAX_HELD_CALLS_PER_LEARNER": whole("CELERY_LAB_MAX_HELD_CALLS_PER_LEARNER", 2),
