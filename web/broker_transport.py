@@ -28,7 +28,31 @@ import kombu.transport
 from kombu.transport import redis as kombu_redis
 
 
+class QoS(kombu_redis.QoS):
+    """kombu's acknowledgement emulation, its two bookkeeping writes sent as one plain pipeline.
+
+    For each message the worker takes, kombu records it as unacknowledged (``ZADD`` to an index,
+    ``HSET`` of the message) and, once acknowledged, forgets it (``ZREM``, ``HDEL``), each pair
+    in a ``MULTI``/``EXEC`` transaction: eight commands a task, packed and parsed in the
+    worker's one consumer thread. Neither pair needs to be atomic. The only reader is the
+    restore of messages older than the visibility timeout (``restore_visible``): an entry
+    written a moment ago is not old, and restoring one that is being acknowledged checks the
+    hash under ``WATCH`` and finds nothing to restore. So each pair goes as a pipeline without
+    a transaction, in the same one round trip: four commands fewer a task. The restore itself
+    keeps kombu's transaction (it passes its own pipeline in).
+    """
+
+    @contextmanager
+    def pipe_or_acquire(self, pipe=None, client=None):
+        if pipe is not None:
+            yield pipe
+            return
+        with self.channel.conn_or_acquire(client) as client:
+            yield client.pipeline(transaction=False)
+
+
 class Channel(kombu_redis.Channel):
+    QoS = QoS
     _shared_client = None
 
     @contextmanager
