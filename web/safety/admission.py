@@ -159,7 +159,7 @@ def admit(
 def release(task_id: str, learner: str, address: str | None, db=None) -> None:
     """Stop counting ``task_id`` (its final event arrived, or it was never sent)."""
     db = db or get_redis()
-    pipe = db.pipeline()
+    pipe = db.pipeline(transaction=False)  # every task's final event: one round trip, no MULTI
     pipe.zrem(keys.outstanding("learner", learner), task_id)
     if address:
         pipe.zrem(keys.outstanding("address", address), task_id)

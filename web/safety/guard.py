@@ -34,7 +34,9 @@ def check_origin():
 def over_rate_limit(learner: str, limit: int) -> bool:
     """Count this learner's request in the current second; True once past ``limit``."""
     key = keys.rate_limit(learner, int(time.time()))
-    pipe = get_redis().pipeline()
+    # One round trip, no MULTI/EXEC: every press pays this, and the pair needs no isolation
+    # (INCR is atomic by itself; the EXPIRE, sent in the same write, only bounds the key's life).
+    pipe = get_redis().pipeline(transaction=False)
     pipe.incr(key)
     pipe.expire(key, 5)
     count, _ = pipe.execute()
