@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import http.client
 import http.cookiejar
 import json
 import threading
 import time
-import urllib.parse
 import urllib.request
 
 import websocket
@@ -29,7 +27,6 @@ class Learner:
             response.read()
         self.cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
         self.ws: websocket.WebSocket | None = None
-        self._http: http.client.HTTPConnection | None = None
 
     def connect(self) -> None:
         self.ws = websocket.create_connection(
@@ -52,37 +49,6 @@ class Learner:
         )
         return clicked
 
-    def post_press(self, experiment: str, params: dict) -> dict:
-        """Press as curl or a direct call does: POST, on a kept-alive connection."""
-        try:
-            response = self._post(experiment, params)
-        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
-            # gunicorn closes a kept-alive connection idle for 2 s (a slow, loaded machine),
-            # before reading anything from it: open another and send again, as a browser does.
-            self._http.close()
-            self._http = None
-            response = self._post(experiment, params)
-        body = json.loads(response.read())
-        if response.status != 200:
-            raise RuntimeError(f"the site refused the click ({response.status}): {body}")
-        return body
-
-    def _post(self, experiment: str, params: dict) -> http.client.HTTPResponse:
-        if self._http is None:
-            host = urllib.parse.urlsplit(self.base_url).netloc
-            self._http = http.client.HTTPConnection(host, timeout=60)
-        self._http.request(
-            "POST",
-            f"/api/experiments/{experiment}",
-            body=json.dumps(params),
-            headers={
-                "Content-Type": "application/json",
-                "Cookie": self.cookie,
-                "Origin": self.base_url,
-            },
-        )
-        return self._http.getresponse()
-
     def receive(self, timeout: float) -> dict | None:
         """The next message, or None if nothing came within ``timeout`` seconds."""
         self.ws.settimeout(max(timeout, 0.001))
@@ -92,8 +58,6 @@ class Learner:
             return None
 
     def close(self) -> None:
-        if self._http is not None:
-            self._http.close()
         if self.ws is not None:
             self.ws.close(timeout=1)
             self.ws.shutdown()

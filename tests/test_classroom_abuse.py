@@ -49,7 +49,7 @@ def test_trying_codes_is_limited_and_says_nothing_about_which_exist(small_classe
         # Past the limit, this address may try no more codes this minute, with any cookie.
         other = Learner(base)
         status, body = other.post("/api/classroom/join", {"code": "VVVVV", "nickname": "x"})
-        assert status == 429 and body["error"] == "rate_limited", body
+        assert status == 429 and body["error"] == "join_limited", body
         other.close()
     finally:
         prober.close()

@@ -27,7 +27,7 @@ REDIS_DOWN = "The lab's Redis did not answer: try again in a moment."
 class LabError(Exception):
     """A request the site will not carry out: ``message`` is written for the person who tried.
 
-    ``code`` is a short machine string ("bad_json", "rate_limited", "lab_busy"), ``status`` the
+    ``code`` is a short machine string ("bad_json", "rate_limited", "busy"), ``status`` the
     HTTP status, ``retry_after`` (seconds) a refusal that will pass (sent as Retry-After), and
     ``extra`` any further fields of the JSON answer (``field``: which parameter was wrong).
     """

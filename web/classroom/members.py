@@ -45,7 +45,7 @@ def _join(code_raw: object, nickname_raw: object, rejoin_raw: object = None) -> 
         raise ClassroomError(
             "Too many codes that were not a class: wait a minute, then check the code on the "
             "projector.",
-            "rate_limited",
+            "join_limited",
             429,
             retry_after=60,
         )

@@ -191,6 +191,11 @@ def pong() -> dict:
     return {"type": "pong"}
 
 
+def hello(stream_ready: bool) -> dict:
+    """A learner's socket's first message: whether the live event stream is up yet."""
+    return {"type": "hello", "stream_ready": stream_ready}
+
+
 def projector_hello(snapshot: dict) -> dict:
     """The whole picture, on connect and on ``snapshot`` (web/classroom/screens.py): ``class``,
     ``join_url``, ``members`` (nicknames), ``counters``, ``events`` (recent), ``questions`` (with

@@ -83,7 +83,7 @@ def socket(ws):
         conn.send(reply)
 
     try:
-        conn.send({"type": "hello", "stream_ready": hub.ready.is_set()})
+        conn.send(protocol.hello(hub.ready.is_set()))
         # This thread writes the socket's output and runs its messages (web/live/outbox.py).
         conn.serve(on_message)
     finally:
