@@ -192,3 +192,9 @@ def test_the_projector_with_its_join_screen_and_a_question(walk: Page, base_url:
     walk.get_by_label("Question to project").select_option(index=1)
     expect(walk.locator(".pj-bar").first).to_be_visible()
     assert_accessible(walk)
+    # The question asked before closing the class (Escape says no: the walk goes on).
+    walk.get_by_role("button", name="Close class").click()
+    expect(walk.locator("#pj-confirm")).to_be_visible()
+    assert_accessible(walk)
+    walk.keyboard.press("Escape")
+    expect(walk.locator("#pj-confirm")).to_be_hidden()

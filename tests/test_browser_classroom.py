@@ -132,3 +132,46 @@ def test_the_instructor_removes_a_learner_from_the_projector(
     expect(learner_page.get_by_role("heading", level=1)).not_to_have_text(
         f"You are in class {code}"
     )
+
+
+def test_closing_the_class_asks_in_the_page_first_and_no_changes_nothing(
+    projector: Page, base_url: str
+):
+    # Asked in the page (a browser's confirm() box would stop the live feed while it is open).
+    code = class_code(projector)
+    projector.get_by_role("button", name="Start").click()
+    status = projector.locator("#pj-class-status")
+    ask = projector.get_by_role("dialog", name=re.compile(r"^Close the class\?"))
+
+    def class_status() -> str:
+        return projector.request.get(f"{base_url}/api/classroom/{code}").json()["class"]["status"]
+
+    projector.get_by_role("button", name="Close class").click()
+    expect(ask).to_be_visible()
+    expect(ask.get_by_role("button", name="Cancel")).to_be_focused()  # the safe answer first
+    ask.get_by_role("button", name="Cancel").click()
+    expect(ask).to_be_hidden()
+    projector.get_by_role("button", name="Close class").click()
+    expect(ask).to_be_visible()
+    projector.keyboard.press("Escape")
+    expect(ask).to_be_hidden()
+    assert class_status() == "open"
+    expect(status).to_have_text("Open")
+
+    projector.get_by_role("button", name="Close class").click()
+    ask.get_by_role("button", name="Close the class").click()
+    expect(status).to_have_text("Closed: nobody can join")
+    assert class_status() == "closed"
+
+
+def test_purging_the_queue_asks_first_and_says_what_it_removed(projector: Page):
+    projector.get_by_role("button", name="Start").click()
+    said = projector.locator("#pj-control-status")
+    ask = projector.get_by_role("dialog", name=re.compile(r"^Delete every task waiting"))
+    projector.get_by_role("button", name="Purge queue…").click()
+    ask.get_by_role("button", name="Cancel").click()
+    expect(ask).to_be_hidden()
+    expect(said).to_have_text("")  # nothing was asked of the server
+    projector.get_by_role("button", name="Purge queue…").click()
+    ask.get_by_role("button", name="Purge the queue").click()
+    expect(said).to_have_text(re.compile(r"^Purged \d+ waiting task\(s\) from the queue\.$"))

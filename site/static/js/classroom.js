@@ -322,15 +322,28 @@ function showProjector(root) {
     } else if (which === "burst") {
       control(button, "burst", {count: asInt($("pj-burst-count")), seconds: asInt($("pj-burst-seconds"))});
     } else if (which === "purge") {
-      if (confirm(say("confirm_purge"))) {
-        control(button, "purge", {confirm: true});
-      }
+      askFirst(say("confirm_purge"), say("purge_yes")).then((yes) => {
+        if (yes) control(button, "purge", {confirm: true});
+      });
     }
   });
 
+  // Resolves true only if the instructor pressed the dialog's "yes" button.
+  const confirmBox = $("pj-confirm");
+  function askFirst(question, yes) {
+    $("pj-confirm-text").textContent = question;
+    $("pj-confirm-yes").textContent = yes;
+    confirmBox.returnValue = "";
+    confirmBox.showModal();
+    return new Promise((resolve) => {
+      confirmBox.addEventListener("close", () => resolve(confirmBox.returnValue === "yes"), {once: true});
+    });
+  }
+
   $("pj-close").addEventListener("click", async (e) => {
-    if (!confirm(say("confirm_close"))) return;
-    control(e.currentTarget, "close", {}, () => say("closed"));
+    const button = e.currentTarget;
+    if (!(await askFirst(say("confirm_close"), say("close_yes")))) return;
+    control(button, "close", {}, () => say("closed"));
   });
   $("pj-lesson").addEventListener("change", (e) => {
     const slug = e.target.value || null;
