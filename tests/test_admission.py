@@ -24,16 +24,21 @@ FLOODER = "203.0.113.7"
 NEIGHBOUR = "198.51.100.2"
 
 
-@pytest.fixture
-def proxied_stack(own_stack):
+def behind_a_proxy(own_stack, per_learner: int, per_address: int, concurrency: int):
+    """A site of its own that trusts loopback as its proxy, with these bounds on tasks."""
     stack = own_stack(
         CELERY_LAB_TRUSTED_PROXIES="127.0.0.1",
-        CELERY_LAB_MAX_TASKS_PER_ADDRESS=20,
-        CELERY_LAB_MAX_TASKS_PER_LEARNER=5,
+        CELERY_LAB_MAX_TASKS_PER_ADDRESS=per_address,
+        CELERY_LAB_MAX_TASKS_PER_LEARNER=per_learner,
     )
-    stack.start_worker(concurrency=8)
+    stack.start_worker(concurrency=concurrency)
     stack.web, stack.base_url = stack.start_web()
     return stack
+
+
+@pytest.fixture
+def proxied_stack(own_stack):
+    return behind_a_proxy(own_stack, per_learner=5, per_address=20, concurrency=8)
 
 
 def session_from(base: str, address: str, cookie: str = "") -> Session:
@@ -121,13 +126,8 @@ def test_a_cookieless_flood_is_bounded_and_a_neighbour_is_still_served(proxied_s
 
 def test_the_learner_bound_and_the_address_bound_each_answer_with_their_own_code(own_stack):
     """Too many of this browser's tasks and too many of this network's, on both transports."""
-    stack = own_stack(
-        CELERY_LAB_TRUSTED_PROXIES="127.0.0.1",
-        CELERY_LAB_MAX_TASKS_PER_LEARNER=2,
-        CELERY_LAB_MAX_TASKS_PER_ADDRESS=3,
-    )
-    stack.start_worker(concurrency=4)
-    stack.web, base = stack.start_web()
+    stack = behind_a_proxy(own_stack, per_learner=2, per_address=3, concurrency=4)
+    base = stack.base_url
     learner = Learner(base)
     session = session_from(base, FLOODER, learner.cookie)
     learner.sockets.append(session.ws)
