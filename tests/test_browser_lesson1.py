@@ -75,3 +75,23 @@ def test_a_number_out_of_range_shows_the_servers_message(page: Page, base_url: s
     direct.locator("input[name=x]").fill("5000")
     direct.get_by_role("button").click()
     expect(direct.get_by_role("alert")).to_contain_text("x must be from -1000 to 1000")
+
+
+def test_a_refusal_that_passes_with_time_holds_the_button_and_counts_down(own_stack, page: Page):
+    # No worker and room for one waiting message: the second press finds the lab busy, is told
+    # when to try again (Retry-After), and the button waits that long, then works again.
+    stack = own_stack(CELERY_LAB_MAX_QUEUED_TASKS=1)
+    _, base = stack.start_web()
+    open_lesson(page, base, SLUG)
+    commit(page, "lesson1-direct-call", "a")
+    commit(page, "lesson1-no-worker", "c")
+    delay = experiment(page, "lesson1.delay")
+    button = delay.get_by_role("button")
+    button.click()
+    expect(delay.locator(".outcome")).to_contain_text("<AsyncResult: ")
+    button.click()
+    expect(delay.get_by_role("alert")).to_contain_text("The lab is busy right now: try again in")
+    expect(button).to_have_attribute("aria-disabled", "true")
+    expect(delay.locator(".retry-wait")).to_have_text(re.compile(r"works again in \d+ s"))
+    expect(delay.locator(".retry-wait")).to_have_count(0, timeout=10000)
+    expect(button).not_to_have_attribute("aria-disabled", "true")

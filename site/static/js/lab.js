@@ -16,14 +16,13 @@ const setConn = connectionBadge(document.getElementById("conn"), words("conn"));
 document.documentElement.dataset.live = "yes";
 
 const fmtMs = (ms) => (ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(3)} s`);
-// Web and worker stamp events with their own clocks, so a worker event can come out a hair
-// "before" the web's sent event: show the sign honestly rather than as "+-2 ms".
+// Web and worker have their own clocks: a worker event may come a hair "before" sent.
 const fmtOffset = (ms) => (Math.round(ms) < 0 ? "−" + fmtMs(-ms) : "+" + fmtMs(Math.max(0, ms)));
 const clock = (t) => new Date(t * 1000).toLocaleTimeString([], {hour12: false}) +
   "." + String(Math.floor((t % 1) * 1000)).padStart(3, "0");
 const short = (id) => id.slice(0, 8);
 
-// ---- the connection ---------------------------------------------------------------------
+// ---- the connection
 const socket = liveSocket("/ws", {
   onOpen() { setConn(true); syncUnfinished(); },
   onMessage,
@@ -54,7 +53,7 @@ function onMessage(msg) {
   document.dispatchEvent(new CustomEvent("celerylab:message", {detail: msg}));
 }
 
-// ---- tasks ------------------------------------------------------------------------------
+// ---- tasks
 // On a phone the task list sits far below the buttons, so a card goes under the button
 // that sent it; on a wide screen, into the task list beside the lesson.
 const narrow = matchMedia("(max-width: 760px)");
@@ -93,8 +92,8 @@ export function onTaskEvent(msg, box) {
   t.lastSeen = Date.now() / 1000;
   if (msg.state === "progress") t.progress = msg.fields;
   if (msg.state === "retry") (t.retries = t.retries || []).push(msg);
-  // A retry is the same task re-sent by the worker with retries + 1 and an ETA: keep each
-  // resend by its number (the sent event's countdown is exact, so it wins over received's).
+  // A retry is the task re-sent with retries + 1 and an ETA: keep each resend by number
+  // (sent's countdown is exact, so it wins over received's).
   const f = msg.fields || {};
   if ((msg.state === "sent" || msg.state === "received") && f.retries > 0) {
     t.resends = t.resends || {};
@@ -212,9 +211,8 @@ export function updateCard(t) {
     const ev = last ? (t.events.succeeded || t.events.failed || t.events.rejected || t.events.revoked)
                     : t.events[s];
     if (last && isFinal(state)) li.querySelector(".label").textContent = state;
-    // A success implies every earlier step even if its event was missed (the result backend
-    // said so). A failure or refusal does not: an unregistered or refused message is never
-    // received or started, so only steps whose events arrived are lit.
+    // A success implies every earlier step, even one whose event was missed. A failure does
+    // not (a refused message is never received or started): only steps seen are lit.
     const inferred = state === "succeeded" || !isFinal(state);
     const lit = ev || (last ? isFinal(state) : inferred && reached(state, s));
     li.classList.toggle("done", Boolean(lit));
@@ -250,7 +248,7 @@ function logEvent(msg) {
   while (log.children.length > 200) log.firstChild.remove();
 }
 
-// ---- experiments ------------------------------------------------------------------------
+// ---- experiments
 function paramsOf(form) {
   const params = {};
   for (const field of form.querySelectorAll("input, select")) {
@@ -260,8 +258,7 @@ function paramsOf(form) {
   return params;
 }
 
-// The runner's reply, success or error (web/live/runner.py); only a reply that is not the runner's
-// own (a 413, a proxy's page) becomes an exception.
+// The runner's reply, success or error; only one not the runner's own (a 413) throws.
 async function postExperiment(name, params) {
   const {ok, data} = await postJson(`/api/experiments/${encodeURIComponent(name)}`, params);
   if (!ok && data.type !== "error") throw new Error(data.message);
@@ -318,22 +315,21 @@ async function runExperiment(panel) {
   outcome.removeAttribute("role");
   let body;
   try {
-    // Each experiment has one transport, which the page names (Experiment.transport,
-    // web/lessons/experiments/base.py): a direct call's held request is the lesson's point, a
-    // `.delay()` press goes over the page's own socket, a fraction of a fetch's cost here.
+    // One transport each (Experiment.transport): a direct call's held request is the lesson's
+    // point; a `.delay()` press goes over the page's socket, cheaper than a fetch.
     const name = panel.dataset.experiment;
     const params = paramsOf(form);
     body = panel.dataset.transport === "http" ? await postExperiment(name, params)
       : await pressOverSocket(name, params);
-    // The runner's reply, whichever transport carried it, success or error (web/live/runner.py).
+    // The reply, from either transport (web/live/runner.py).
     panel.dispatchEvent(new CustomEvent("celerylab:reply", {detail: body, bubbles: true}));
-    if (body.type === "error") throw new Error(body.message || say("refused"));
+    if (body.type === "error") throw Object.assign(new Error(body.message || say("refused")), {body});
   } catch (err) {
     ticking = false;
-    busy(false);
     outcome.classList.add("error");
     outcome.setAttribute("role", "alert");
     outcome.textContent = err.message;
+    holdFor(err.body || {}, outcome, busy);
     return;
   }
   const waited = performance.now() - started;
@@ -351,8 +347,24 @@ async function runExperiment(panel) {
   panel.dispatchEvent(new CustomEvent("celerylab:outcome", {detail: body, bubbles: true}));
 }
 
-// An experiment's outcome may carry `show` (labelled values to display) and `explain` (what
-// the learner just saw, in plain words): the server decides what to show, this only draws it.
+// A refusal that passes with time (the per-second limit, a full queue, a held direct call)
+// holds the button as long, counting down. Not the bounds on unfinished tasks: a task that
+// ends before their Retry-After frees the press at once.
+const TIMED = new Set(["rate_limited", "busy", "call_waiting"]);
+function holdFor(body, outcome, busy) {
+  let left = TIMED.has(body.error) ? Math.min(Math.ceil(body.retry_after) || 0, 60) : 0;
+  const line = el("p", {class: "retry-wait", "aria-hidden": "true"});  // the alert says it once
+  const tick = () => {
+    busy(left > 0);
+    if (left <= 0) return line.remove();
+    line.textContent = say("press_again_in", {seconds: left--});
+    setTimeout(tick, 1000);
+  };
+  if (left > 0) outcome.append(line);
+  tick();
+}
+
+// `show` (labelled values) and `explain` (in plain words) come from the server; this draws them.
 export function renderShow(box, body) {
   for (const item of body.show || []) {
     const row = el("div", {class: `show show-${item.format || "text"}`});
