@@ -175,3 +175,26 @@ def test_purging_the_queue_asks_first_and_says_what_it_removed(projector: Page):
     projector.get_by_role("button", name="Purge queue…").click()
     ask.get_by_role("button", name="Purge the queue").click()
     expect(said).to_have_text(re.compile(r"^Purged \d+ waiting task\(s\) from the queue\.$"))
+
+
+def test_the_lesson_picker_waits_until_the_page_listens(browser: Browser, stack, base_url: str):
+    # Held back, the page's script has not run: a lesson picked now would show, send nothing,
+    # and snap back when the snapshot came. So the picker is disabled until then.
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.goto(f"{base_url}/classroom/instructor?token={stack.instructor_token}")
+        held = []
+        page.route("**/static/js/classroom.js*", lambda route: held.append(route))
+        page.get_by_role("button", name="Open a new class").click()
+        picker = page.get_by_label("Move the class to a lesson")
+        page.wait_for_function("document.querySelector('.projector') !== null")
+        assert held, "the page did not ask for its script"
+        expect(picker).to_be_disabled()
+        held[0].continue_()
+        expect(picker).to_be_enabled()
+        picker.select_option("what-is-a-task")
+        said = page.locator("#pj-control-status")
+        expect(said).to_have_text("The class was offered this lesson.")
+    finally:
+        context.close()

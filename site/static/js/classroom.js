@@ -251,6 +251,7 @@ function showProjector(root) {
   // -- the socket
   function onHello(snap) {
     showClass(snap.class);
+    $("pj-lesson").disabled = false;  // the page now knows the class's lesson, and listens
     showMembers(snap.members);
     showCounters(snap.counters);
     state.questions = new Map(snap.questions.map((q) => [q.id, q]));
