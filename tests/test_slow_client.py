@@ -61,7 +61,12 @@ def close_code(ws: websocket.WebSocket, timeout: float) -> int | None:
         ws.settimeout(max(0.1, deadline - time.monotonic()))
         try:
             opcode, frame = ws.recv_data_frame(True)
-        except websocket.WebSocketConnectionClosedException:
+        except (
+            websocket.WebSocketConnectionClosedException,
+            BrokenPipeError,
+            ConnectionResetError,
+        ):
+            # Gone before its close frame was read (or while the client answered a ping of its).
             return None
         if opcode == websocket.ABNF.OPCODE_CLOSE:
             return struct.unpack("!H", frame.data[:2])[0]
