@@ -188,7 +188,7 @@ def test_the_lesson_picker_waits_until_the_page_listens(browser: Browser, stack,
         page.route("**/static/js/classroom.js*", lambda route: held.append(route))
         page.get_by_role("button", name="Open a new class").click()
         picker = page.get_by_label("Move the class to a lesson")
-        page.wait_for_function("document.querySelector('.projector') !== null")
+        page.locator(".projector").wait_for(state="attached")
         assert held, "the page did not ask for its script"
         expect(picker).to_be_disabled()
         held[0].continue_()

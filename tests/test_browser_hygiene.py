@@ -54,7 +54,9 @@ def test_the_policy_is_enforced_and_the_watch_sees_it(watched: Page, base_url: s
             document.body.append(s);
         }"""
     )
-    watched.wait_for_function("window.__csp.some((v) => v.startsWith('script-src'))")
+    # A function, not an expression: Playwright polls an expression with eval(), which the
+    # page's policy refuses (a wait that was not true at once failed in CI that way).
+    watched.wait_for_function("() => window.__csp.some((v) => v.startsWith('script-src'))")
     assert watched.evaluate("window.inlineRan") is None  # an inline script would run at once
 
 
