@@ -25,6 +25,8 @@ from concurrent.futures import Future
 from celery.concurrency.base import BasePool, apply_target
 from celery.concurrency.thread import ApplyResult
 
+from . import tracebacks
+
 # Far more threads than this only adds memory: the sandbox tasks mostly sleep, and 2 cores.
 MAX_THREADS = 256
 
@@ -46,6 +48,9 @@ class ResizableThreadPool(BasePool):
 
     # -- lifecycle ---------------------------------------------------------------------------
     def on_start(self) -> None:
+        # Retries and failures build billiard tracebacks in these threads: copy each code
+        # object once, not once per traceback (worker/tracebacks.py).
+        tracebacks.install()
         # One result backend for every thread, not one each (Celery's default): each would
         # open its own Redis pool and look up backends in the installed packages' metadata,
         # a few ms of CPU per thread, all spent in the first burst of tasks. Redis's client
