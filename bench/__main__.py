@@ -24,7 +24,7 @@ from launcher import commands
 from tests.support.stack import Stack, poll
 from web.lessons.experiments import EXPERIMENTS
 
-from . import browser, classroom, latency, pages, playground, report
+from . import browser, classroom, latency, machine, pages, playground, report
 from .clients import Observer, plain_celery
 from .resources import Sampler
 
@@ -217,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
             for _ in range(args.webs)
         ]
         meta["redis"] = stack.redis().info("server")["redis_version"]
+        meta["machine"] = machine.speed(stack.redis())
         app = plain_celery(stack.url)
         observer = Observer(app)
         observer.start()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from . import machine
+
 RESULTS = Path(__file__).resolve().parent / "results"
 # Both READMEs show the latest table, between the markers below.
 READMES = (
@@ -151,7 +153,8 @@ def markdown(results: dict) -> str:
             "gevent process(es)."
             if meta.get("web_worker") == "gevent"
             else f"gthread process(es), {meta['web_threads']} threads each."
-        ),
+        )
+        + (f" {machine.describe(meta['machine'])}" if meta.get("machine") else ""),
         "",
     ]
     stream = results.get("stream")
