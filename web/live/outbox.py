@@ -1,12 +1,16 @@
 """One open websocket, with bounded output and input, written only by its own thread.
 
 Any thread (the event hub, its owners' lane, the socket's handler) may ``send``: the message
-is encoded and queued, and returns at once. The socket's own handler thread (``serve``) is the
-only one that writes, and it never blocks: it writes with ``MSG_DONTWAIT`` and keeps at most
-``ahead_bytes`` unsent in the kernel, so there is always room left there for a close frame. A
-client that stops reading fills only its own queue: once that holds more than ``max_bytes``, or
-nothing could be written for ``stall_seconds``, the socket is closed with code 1008 and a
-reason, and no other learner noticed.
+is encoded and queued, and returns at once. Nothing that writes ever blocks: writes use
+``MSG_DONTWAIT`` and keep at most ``ahead_bytes`` unsent in the kernel, so there is always room
+left there for a close frame. The sender writes what it queued itself when the socket takes it
+at once (the usual case: the event hub's frame goes out in the hub's own thread, without waking
+the socket's thread to do it, a thread switch per event saved); whatever is left is written by
+the socket's own handler thread (``serve``), which retries. One writer at a time (a lock that a
+sender only tries, never waits on), so frames are never interleaved. A client that stops
+reading fills only its own queue: once that holds more than ``max_bytes``, or nothing could be
+written for ``stall_seconds``, the socket is closed with code 1008 and a reason, and no other
+learner noticed.
 
 simple-websocket writes too (pongs, its pings, close frames) from its reader thread: its socket
 is wrapped so those bytes join the same queue, and a frame is never cut by another. Incoming
@@ -108,6 +112,9 @@ class Connection:
         self.closed = False
         self.close_reason: str | None = None  # why we closed it, if we did
         self._lock = threading.Lock()
+        # Held by whoever writes to the socket (``flush``): a sender only tries it, so it never
+        # waits behind the handler's write, and leaves the rest to the handler.
+        self._writing = threading.Lock()
         self._frames: collections.deque[bytes] = collections.deque()
         self._held: list[str] | None = None  # messages kept back until the first one is ready
         self._queued = 0
@@ -145,8 +152,19 @@ class Connection:
             over = self._queued > self.max_bytes
         if over:
             self._give_up(f"too slow: more than {self.max_bytes} bytes waited to be read")
+        elif self._write_now():
+            return True  # all written here: the handler's thread need not wake for it
         self.wake()
         return True
+
+    def _write_now(self) -> bool:
+        """Write what is queued from this thread if no one else is; True if nothing is left."""
+        if not self._writing.acquire(blocking=False):
+            return False
+        try:
+            return not self.closed and self._flush()
+        finally:
+            self._writing.release()
 
     def hold(self) -> None:
         """Keep what others send from now on until ``release``: the first message is not built.
@@ -219,6 +237,10 @@ class Connection:
 
     def flush(self, respect_ahead: bool = True) -> bool:
         """Write without blocking; True once nothing is left to write."""
+        with self._writing:
+            return self._flush(respect_ahead)
+
+    def _flush(self, respect_ahead: bool = True) -> bool:
         progressed = False
         while True:
             if self._partial is None:

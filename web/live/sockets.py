@@ -84,7 +84,8 @@ def socket(ws):
 
     try:
         conn.send(protocol.hello(hub.ready.is_set()))
-        # This thread writes the socket's output and runs its messages (web/live/outbox.py).
+        # This thread runs its messages and writes whatever output its senders could not write
+        # at once (web/live/outbox.py).
         conn.serve(on_message)
     finally:
         hub.disconnect(conn)
