@@ -1,9 +1,10 @@
 """How fast this machine is, measured the same way on every run, so runs can be compared.
 
-Machines of the same kind differ a lot here: on 2026-12-02 one Redis round trip from redis-py
-cost 137 µs of client CPU on one machine against about half that on the machines of earlier
-runs, and every latency figure of a class moved with it. Each run's header prints these two
-figures first, so a slower table can be read as a slower machine, not a slower site:
+Machines of the same kind differ a lot here: on 2026-12-02 publishing one Celery event cost
+415–464 µs of CPU on one machine against 127–200 µs on the machine of the run before, and raw
+``delay().get()`` 8–10 ms against 3.8 ms; every latency figure of a class moved with it. Each
+run's header prints these figures, so a slower table can be read as a slower machine, not a
+slower site:
 
 - a Redis ``PING`` from redis-py against the bench's own redis-server: median client CPU
   (``time.thread_time``) and wall time per round trip, over 2,000;

@@ -1,4 +1,4 @@
-"""One open websocket, with bounded output and input, written only by its own thread.
+"""One open websocket, with bounded output and input, written without ever blocking.
 
 Any thread (the event hub, its owners' lane, the socket's handler) may ``send``: the message
 is encoded and queued, and returns at once. Nothing that writes ever blocks: writes use
