@@ -1,11 +1,13 @@
-"""run.py's children: started in a session of their own, dying with run.py, watched, restarted
-with backoff when a worker crashes, and stopped in order; one run.py per var/ (a lock)."""
+"""run.py's children: started in a session of their own, dying with run.py (and killed by
+launcher/reaper.py if they linger), watched, restarted with backoff when a worker crashes, and
+stopped in order; one run.py per var/ (a lock)."""
 
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,12 +80,36 @@ class Child:
     process: subprocess.Popen
 
 
+# How long a child may take over the SIGTERM it gets when run.py dies, before the reaper kills
+# it: long enough for a worker's warm shutdown of short tasks, short enough that nothing is left
+# behind for the next run.py to trip over.
+ORPHAN_GRACE = 10.0
+
+
 class Supervisor:
     """Owns the child processes: starts them, watches them, stops them all."""
 
-    def __init__(self) -> None:
+    def __init__(self, orphan_grace: float = ORPHAN_GRACE) -> None:
         self.children: list[Child] = []
         self.stopping = False
+        self.orphan_grace = orphan_grace
+        self.reaper: subprocess.Popen | None = None
+
+    def tell_reaper(self, line: str) -> None:
+        """One line to launcher/reaper.py, started with the first child (it outlives us)."""
+        if self.reaper is None:
+            self.reaper = subprocess.Popen(
+                [sys.executable, "-m", "launcher.reaper", str(self.orphan_grace)],
+                cwd=ROOT,
+                stdin=subprocess.PIPE,
+                text=True,
+                start_new_session=True,  # neither Ctrl-C nor PR_SET_PDEATHSIG reaches it
+            )
+        try:
+            self.reaper.stdin.write(line + "\n")
+            self.reaper.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            pass  # the reaper is gone: the children still have PR_SET_PDEATHSIG
 
     def start(self, name: str, command: list[str], env: dict) -> subprocess.Popen:
         # A session of its own: Ctrl-C reaches only us, and we stop children in order.
@@ -91,11 +117,13 @@ class Supervisor:
             command, cwd=ROOT, env=env, start_new_session=True, preexec_fn=die_with_parent
         )
         self.children.append(Child(name, process))
+        self.tell_reaper(f"+{process.pid}")  # a session leader: its group is its pid
         return process
 
     def restart(self, child: Child, env: dict, command: list[str]) -> None:
         """Start ``child`` again in its place (same name, same command)."""
         self.children.remove(child)
+        self.tell_reaper(f"-{child.process.pid}")
         self.start(child.name, command, env)
 
     def dead_child(self) -> Child | None:
@@ -115,6 +143,14 @@ class Supervisor:
                 except subprocess.TimeoutExpired:
                     os.killpg(child.process.pid, signal.SIGKILL)
                     child.process.wait()
+        if self.reaper is not None:
+            self.tell_reaper("done")
+            try:
+                self.reaper.stdin.close()
+                self.reaper.wait(10)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                self.reaper.kill()
+            self.reaper = None
 
 
 def describe_exit(code: int) -> str:

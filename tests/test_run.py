@@ -157,6 +157,46 @@ def test_killing_run_py_takes_every_child_with_it(site):
     assert alive == []
 
 
+STUBBORN_PARENT = """
+import os, sys, time
+from launcher.supervisor import Supervisor
+supervisor = Supervisor(orphan_grace=1)
+stubborn = (
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    "print('ignoring SIGTERM', flush=True); time.sleep(600)"
+)
+child = supervisor.start("stubborn", [sys.executable, "-c", stubborn], dict(os.environ))
+print(child.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_child_that_ignores_sigterm_is_killed_anyway_once_its_parent_has_died():
+    # What the CI run met once: a worker still busy after run.py's death took the SIGTERM from
+    # PR_SET_PDEATHSIG but was alive 30 s later. The reaper does not wait for it to agree.
+    parent = subprocess.Popen(
+        [sys.executable, "-c", STUBBORN_PARENT],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lines = {parent.stdout.readline().strip() for _ in range(2)}
+        assert "ignoring SIGTERM" in lines
+        (pid,) = {int(line) for line in lines if line.isdigit()}
+        stubborn = psutil.Process(pid)
+        reaper = next(p for p in family(parent.pid) if "launcher.reaper" in p.cmdline())
+        parent.kill()
+        parent.wait(10)
+        gone, alive = psutil.wait_procs([stubborn, reaper], timeout=20)
+        assert alive == []
+        assert stubborn in gone
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        parent.stdout.close()
+
+
 def test_a_second_run_py_refuses_to_start_while_the_first_runs(site, tmp_path):
     process, _, _ = site
     before = {p.pid for p in family(process.pid)}
