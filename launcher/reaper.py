@@ -19,6 +19,7 @@ import os
 import signal
 import sys
 import time
+from pathlib import Path
 
 
 def alive(group: int) -> bool:
@@ -43,6 +44,23 @@ def read_groups(lines) -> set[int] | None:
     return groups
 
 
+def members(group: int) -> list[str]:
+    """``pid command`` of each process in ``group`` (for the message: which child lingered)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            # /proc/<pid>/stat: "pid (comm) state ppid pgrp ...": comm may hold spaces.
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if entry.name.isdigit() and int(fields[2]) == group:
+                command = (
+                    (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                )
+                found.append(f"{entry.name} {command.strip()[:120]}")
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile, or not a process
+    return found
+
+
 def reap(groups: set[int], grace: float) -> set[int]:
     """Wait up to ``grace`` s for ``groups`` to leave; SIGKILL the rest. Returns those killed."""
     deadline = time.monotonic() + grace
@@ -52,6 +70,8 @@ def reap(groups: set[int], grace: float) -> set[int]:
             break
         time.sleep(0.1)
     for group in groups:
+        for member in members(group):
+            print(f"Celery Lab: killing {member}", file=sys.stderr, flush=True)
         try:
             os.killpg(group, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -67,8 +87,8 @@ def main(argv: list[str]) -> int:
     killed = reap(groups, grace)
     if killed:
         print(
-            f"Celery Lab: run.py died; {len(killed)} of its children ignored SIGTERM for "
-            f"{grace:g} s and were killed.",
+            f"Celery Lab: run.py died; {len(killed)} of its children still ran "
+            f"{grace:g} s after their SIGTERM, and were killed.",
             file=sys.stderr,
             flush=True,
         )

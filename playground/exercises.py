@@ -177,11 +177,11 @@ def judge_retries(inputs: dict, run: dict) -> Verdict:
             return Verdict(
                 False, f"fetch failed on its first try and no retry happened: {failure(tasks[-1])}"
             )
-        if tasks and retries:
+        if tasks and retries and tasks[-1].get("state") == "failed":
             return Verdict(
                 False, f"fetch was retried {retries} time(s) and then gave up: {failure(tasks[-1])}"
             )
-        return failed
+        return failed  # a limit, or a task that never finished: the common verdict says which
     if retries < inputs["fail_times"]:
         return Verdict(False, f"fetch succeeded but was retried only {retries} time(s).")
     token = inputs["token"]

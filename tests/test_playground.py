@@ -48,6 +48,34 @@ def test_a_learners_task_runs_on_its_own_worker_and_reports_every_event(coder):
     assert succeeded["task_name"] == "tasks.add"
 
 
+# A task whose result backend says RETRY after it succeeded: what Celery's worker can leave when
+# a retry with countdown 0 is delivered again and succeeds before the first delivery stores
+# its RETRY (the backend's guard for a SUCCESS reads, then writes). Here the task does it itself.
+LOSES_THE_RACE = """\
+from celery import Task, shared_task
+
+
+class LosesTheRace(Task):
+    def after_return(self, status, retval, task_id, args, kwargs, einfo):
+        meta = {"status": "RETRY", "result": None, "traceback": None, "children": [],
+                "task_id": task_id, "date_done": None}
+        self.backend.set(self.backend.get_key_for_task(task_id), self.backend.encode(meta))
+
+
+@shared_task(base=LosesTheRace)
+def add(x, y):
+    return x + y
+"""
+
+
+def test_a_run_ends_on_its_tasks_final_events_whatever_the_result_backend_says(coder):
+    summary = coder.finished("add.delay(2, 3)\n", files={"tasks.py": LOSES_THE_RACE})
+    assert summary["reason"] == "done", summary  # not the wall clock, waiting for the backend
+    (task,) = summary["tasks"]
+    assert task["state"] == "succeeded"
+    assert task["result"] == "5"
+
+
 def test_a_task_without_its_decorator_is_missing_from_the_worker(coder):
     undecorated = "def add(x, y):\n    return x + y\n"
     summary = coder.finished("add.delay(2, 3)\n", files={"tasks.py": undecorated})

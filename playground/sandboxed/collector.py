@@ -342,8 +342,12 @@ def main() -> int:
         pump.join(2)
     reporter.send("view", exit=code, traceback=result.get("traceback"))
 
-    # Every task the view sent must reach a final state (retries and countdowns included).
-    while not all_final(watcher, run.sent):
+    # Every task the view sent must reach a final state (retries and countdowns included): its
+    # final event, or else the result backend's word. Not the backend alone: after a retry with
+    # countdown 0 the new delivery can succeed before the old one stores RETRY, and Celery's
+    # guard against overwriting a SUCCESS reads and writes apart, so the backend may say RETRY
+    # for good (a run that waited for it met the wall clock).
+    while not all_final(watcher, run.sent - run.finished):
         if worker_died():
             return 0
         time.sleep(0.05)
