@@ -25,7 +25,7 @@ from tests.support.stack import Stack, poll
 from web.lessons.experiments import EXPERIMENTS
 
 from . import browser, classroom, latency, machine, pages, playground, report
-from .clients import Observer, plain_celery
+from .clients import EventTape, Observer, plain_celery
 from .resources import Sampler
 
 
@@ -149,16 +149,22 @@ def measure(
     if "classroom" not in args.skip:
         results["classroom"] = []
         buttons = experiments()
+        # The classes' events are taped and decoded afterwards (EventTape): the live observer,
+        # needed by the stream phase only, would decode them all in the middle of the burst.
+        observer.stop()
         for count in args.learners:
             idle(stack, base_urls, args.web_processes)
             print(f"bench: classroom of {count}…", flush=True)
             # The class runs in a process of its own (the load generator): its CPU is its own.
-            with classroom.Generator(
-                base_urls, count, args.duration, args.interval, buttons
-            ) as generator:
+            with (
+                EventTape(app) as tape,
+                classroom.Generator(
+                    base_urls, count, args.duration, args.interval, buttons
+                ) as generator,
+            ):
                 with Sampler({**pids, "clients": [generator.pid]}) as sampler:
                     sims, connect_s = generator.result()
-            row = classroom.analyse(sims, observer)
+            row = classroom.analyse(sims, tape)
             row.update(
                 worker_concurrency=args.concurrency,
                 webs=len(base_urls),

@@ -2,9 +2,10 @@
 
 Every learner presses the slow task within the same second (a class told "press it now"), the
 retrying task once in the next second, and a fast task every ``interval`` seconds or so
-(jittered) until ``duration`` is up; then they wait for their tasks to finish. A bare event
-observer in this process sees every event the worker and web send, which is what "expected"
-means: each learner should get exactly the events of its own tasks, and nothing else.
+(jittered) until ``duration`` is up; then they wait for their tasks to finish. The bench's tape
+of the event channel (``EventTape``, decoded after the class) holds every event the worker and
+web sent, which is what "expected" means: each learner should get exactly the events of its
+own tasks, and nothing else.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import websocket
 from launcher.supervisor import die_with_parent
 from web.live import protocol
 
-from .clients import Learner, Observer
+from .clients import EventTape, Learner, Observer
 from .stats import summary
 
 FAST = ("lesson1.delay", {"x": 2, "y": 3})
@@ -199,7 +200,7 @@ def _missing(made: list[str], got: dict[str, int], into: dict[str, int]) -> None
             into[kind] = into.get(kind, 0) + 1
 
 
-def analyse(sims: list[SimLearner], observer: Observer) -> dict:
+def analyse(sims: list[SimLearner], observer: EventTape | Observer) -> dict:
     """Delivered vs expected events, misrouted ones, and the latencies a learner feels."""
     expected = delivered = misrouted = 0
     click_to_event, fast_done, slow_started, lag, answer, late = [], [], [], [], [], []

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import http.cookiejar
 import json
 import threading
 import time
 import urllib.request
 
+import redis
 import websocket
 from celery import Celery
 
 import config
+from web.live.event_stream import redis_topic
 
 PROBE = "bench-probe"
 
@@ -132,3 +135,70 @@ class Observer:
         if self._receiver is not None:
             self._receiver.should_stop = True
         self._thread.join(timeout=5)
+
+
+class EventTape:
+    """Every event message on Redis, kept as raw bytes while a class runs; decoded afterwards.
+
+    A classroom's expected events are what the worker and the web published, but a full
+    Receiver decoding them live (``Observer``) took ~16 % of a core in the opening burst of a
+    class of 300: the bench's own bookkeeping, competing with the site it measures on the same
+    two cores. The tape subscribes to the very channel Celery's receivers read (the same
+    pattern the site's hub uses, web/live/event_stream.py) and does nothing else until asked.
+    ``of(task_id)`` answers like ``Observer.of``.
+    """
+
+    def __init__(self, app: Celery):
+        with app.connection_for_read() as connection:
+            self.topic = redis_topic(connection.default_channel, app.conf.event_exchange)
+        if self.topic is None:
+            raise RuntimeError("the bench's event tape reads Redis pub/sub only")
+        self._client = redis.Redis.from_url(app.conf.broker_url)
+        self._pubsub = self._client.pubsub()
+        self._raw: list[tuple[bytes, float]] = []
+        self._events: dict[str, list[tuple[str, float]]] | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._record, name="bench-tape", daemon=True)
+
+    def __enter__(self) -> EventTape:
+        self._pubsub.psubscribe(self.topic)
+        # The subscription is confirmed before any event the class makes can be published.
+        confirmed = self._pubsub.get_message(timeout=10)
+        if not confirmed or confirmed["type"] != "psubscribe":
+            raise RuntimeError(f"the event tape could not subscribe: {confirmed}")
+        self._thread.start()
+        return self
+
+    def _record(self) -> None:
+        keep = self._raw.append
+        while not self._stop.is_set():
+            message = self._pubsub.get_message(timeout=0.5)
+            if message is not None and message["type"] == "pmessage":
+                keep((message["data"], time.time()))
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._pubsub.close()
+        self._client.close()
+
+    def of(self, task_id: str) -> list[tuple[str, float]]:
+        if self._events is None:
+            self._events = {}
+            for raw, arrived in self._raw:
+                for event in _events_in(raw):
+                    if isinstance(event, dict) and isinstance(event.get("uuid"), str):
+                        self._events.setdefault(event["uuid"], []).append(
+                            (event.get("type"), arrived)
+                        )
+        return list(self._events.get(task_id, ()))
+
+
+def _events_in(raw: bytes) -> list:
+    """The events in one message kombu published: a JSON envelope, its body base64 JSON."""
+    envelope = json.loads(raw)
+    body = envelope["body"]
+    if (envelope.get("properties") or {}).get("body_encoding") == "base64":
+        body = base64.b64decode(body)
+    events = json.loads(body)
+    return events if isinstance(events, list) else [events]

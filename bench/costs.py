@@ -9,6 +9,11 @@ latency benchmarks:
   (web/broker_transport.py: one Redis client per channel);
 - reading one event from the stream, with Celery's ``Receiver.capture`` and with the hub's
   reader (web/live/event_stream.py), both ending in the receiver's own ``process``;
+- a learner's ``.delay()`` press, end to end (``--learners`` sockets pressing ``add(2, 3)``
+  one at a time each, as a page does, until its ``task-succeeded``): the CPU every process of
+  the stack spends per press (the web's, all its gunicorn processes; the worker's; Redis's;
+  and the learners' own clients, in this process), and so the most presses a second this
+  machine's cores could serve, whatever the latency;
 - a worker taking the opening burst of a class (``--burst`` slow tasks and as many retrying
   ones at once, then fast tasks at 150 a second for 8 s): its CPU and when tasks started.
 
@@ -97,6 +102,70 @@ def read_cost(celery, env: dict, n: int, direct: bool) -> float:
     return seen["cpu"] / seen["n"] * 1e6
 
 
+def press_cost(stack: Stack, learners: int, presses: int, rounds: int = 2) -> list[dict]:
+    """ms of CPU per press, by process, for ``rounds`` rounds of ``learners`` × ``presses``."""
+    from .clients import Learner
+
+    worker = stack.start_worker("costs", concurrency=64)
+    web, base_url = stack.start_web(processes=2)
+    clients = [Learner(base_url) for _ in range(learners)]
+    for client in clients:
+        client.connect()
+
+    def cpu(pid: int) -> float:
+        process = psutil.Process(pid)
+        times = [p.cpu_times() for p in (process, *process.children(recursive=True))]
+        return sum(t.user + t.system for t in times)
+
+    pids = {
+        "web": web.popen.pid,
+        "worker": worker.popen.pid,
+        "redis": stack.redis_process.popen.pid,
+    }
+
+    def press_all(client: Learner, round_: int) -> None:
+        for i in range(presses):
+            ref = f"{round_}-{i}"
+            client.press("lesson1.delay", {"x": 2, "y": 3}, ref=ref)
+            task_id, succeeded = None, set()
+            # The task's events may come before the press's reply (the hub writes them from
+            # its own thread): done once both the reply and its task-succeeded are in.
+            while task_id is None or task_id not in succeeded:
+                message = client.receive(30)
+                if message is None:
+                    raise RuntimeError(f"press {ref}: nothing for 30 s")
+                if message.get("ref") == ref and message["type"] == "error":
+                    raise RuntimeError(f"press {ref} refused: {message}")
+                if message.get("ref") == ref:
+                    task_id = message["task_id"]
+                if message.get("type") == "task" and message["state"] == "succeeded":
+                    succeeded.add(message["task_id"])
+            time.sleep(1 / 15)  # inside the learner's rate limit (20 a second)
+
+    rows = []
+    try:
+        for round_ in range(rounds):
+            before = {name: cpu(pid) for name, pid in pids.items()}
+            mine = time.process_time()
+            threads = [
+                threading.Thread(target=press_all, args=(client, round_)) for client in clients
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            n = learners * presses
+            row = {name: 1000 * (cpu(pid) - before[name]) / n for name, pid in pids.items()}
+            row["clients"] = 1000 * (time.process_time() - mine) / n
+            rows.append({name: round(value, 2) for name, value in row.items()})
+    finally:
+        for client in clients:
+            client.close()
+        web.stop()
+        worker.stop()
+    return rows
+
+
 def burst(stack: Stack, celery, count: int, fast_rate: float = 150, fast_for: float = 8) -> dict:
     """A worker takes ``count`` slow and ``count`` retrying tasks at once, then fast ones."""
     from sandbox_tasks.basics import add
@@ -177,11 +246,29 @@ def burst(stack: Stack, celery, count: int, fast_rate: float = 150, fast_for: fl
     }
 
 
+PARTS = ("publish", "read", "press", "burst")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.costs", description=__doc__)
     parser.add_argument("--events", type=int, default=20_000, help="events per measurement")
     parser.add_argument("--burst", type=int, default=300, help="slow and retrying tasks")
+    parser.add_argument("--learners", type=int, default=50, help="sockets pressing at once")
+    parser.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help=f"what to measure, comma-separated (default: all of {','.join(PARTS)})",
+    )
     args = parser.parse_args(argv)
+    parts = [p.strip() for p in args.parts.split(",") if p.strip()]
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown or not parts:
+        parser.error(
+            f"--parts takes some of {', '.join(PARTS)}; not {', '.join(unknown) or 'nothing'}"
+        )
+    for flag in ("events", "burst", "learners"):
+        if getattr(args, flag) < 1:
+            parser.error(f"--{flag} must be at least 1")
     stack = Stack()
     stack.start_redis()
     os.environ["REDIS_URL"] = stack.url
@@ -194,11 +281,25 @@ def main(argv=None) -> int:
             ("kombu's Redis transport", kombu_redis.Transport),
             ("the site's (one client per channel)", broker_transport.Transport),
         ):
-            cost = publish_cost(celery, stack.url, transport, args.events // 4)
+            if "publish" not in parts:
+                break
+            cost = publish_cost(celery, stack.url, transport, max(1, args.events // 4))
             print(f"publish one event, {label}: {cost:.0f} µs CPU")
         for label, direct in (("Celery's Receiver.capture", False), ("the hub's reader", True)):
+            if "read" not in parts:
+                break
             cost = read_cost(celery, env, args.events, direct)
             print(f"read one event, {label}: {cost:.0f} µs CPU")
+        for row in press_cost(stack, args.learners, presses=20) if "press" in parts else ():
+            total = sum(row.values())
+            print(
+                f"a .delay() press, {args.learners} learners one press at a time each: "
+                + ", ".join(f"{name} {ms:.2f}" for name, ms in row.items())
+                + f" ms CPU; {total:.2f} ms in all: at most {1000 * os.cpu_count() / total:.0f}"
+                f" presses a second on {os.cpu_count()} cores"
+            )
+        if "burst" not in parts:
+            return 0
         figures = burst(stack, celery, args.burst)
         print(
             f"worker, {figures['tasks']} tasks ({args.burst} slow + {args.burst} retrying at "

@@ -83,3 +83,22 @@ def test_a_corrupt_route_in_a_batch_is_logged_and_leaves_the_stream_running(hubs
     hub._prefetch_routes([event("task-received", task_id)])  # must not raise
     with pytest.raises(ValueError):
         hub._route_for(task_id)  # the event's own lookup, which _on_event guards
+
+
+def test_a_batch_of_final_events_frees_every_slot_in_one_round_trip(hubs, stack):
+    """The reader hands the hub events in batches (Redis): the batch's releases go together."""
+    hub = hubs()
+    learner = f"learner-{uuid.uuid4()}"
+    ids = [f"batch-release-{uuid.uuid4()}" for _ in range(5)]
+    for task_id in ids:
+        hub.remember_route(task_id, route(learner))
+        stack.redis().zadd(keys.outstanding("learner", learner), {task_id: time.time() + 60})
+    hub._batches = True  # as its Redis reader sets it
+    hub.redis.calls.clear()
+    for task_id in ids:
+        hub.dispatch(event("task-succeeded", task_id), route(learner))
+    assert all(counted(stack, task_id, learner) for task_id in ids), "freed only after the batch"
+    assert hub.redis.calls == []
+    hub._release_batch()  # what the reader calls once the batch is processed
+    assert hub.redis.calls == ["pipeline"]
+    assert not any(counted(stack, task_id, learner) for task_id in ids)

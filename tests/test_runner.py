@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import time
 
+import config
 from tests.support.learners import learner_id
+from tests.support.redis_monitor import RedisMonitor
 from tests.support.stack import poll
 from web import keys
 
@@ -94,6 +96,56 @@ def test_both_transports_share_one_rate_limit(learner):
     status, body = poll(one_second_flood, 20, interval=0.05, message="a flood within one second")
     assert status == 429
     assert body["error"] == "rate_limited" and body["retry_after"] == 1
+
+
+def test_a_press_past_the_limit_is_refused_in_its_admission_and_leaves_nothing_behind(
+    stack, learner
+):
+    """Bad presses count too; the press after them is refused without a task, route or slot."""
+    me = learner_id(stack, learner, "lesson1.delay", ADD)
+    db = stack.redis()
+    session = learner.session()
+    tasks, slots = keys.learner_tasks(me), keys.outstanding("learner", me)
+
+    def one_second_of_bad_presses_then_a_good_one():
+        second = int(time.time())
+        before = (db.llen(tasks), db.llen(config.QUEUE))
+        for i in range(RATE_LIMIT_PER_SECOND):
+            bad = {"action": "run", "experiment": "lesson1.delay", "params": {"x": "no"}}
+            session.send({**bad, "ref": f"bad{i}"})
+        session.until(lambda m: m.get("ref") == f"bad{RATE_LIMIT_PER_SECOND - 1}")
+        held = db.zcard(slots)
+        reply = session.run_with("lesson1.delay", ADD, ref="over")
+        after = (db.llen(tasks), db.llen(config.QUEUE))
+        if int(time.time()) != second:
+            return None  # the second turned mid-way: nothing is proven, try again
+        return reply, before, after, held
+
+    reply, before, after, held = poll(
+        one_second_of_bad_presses_then_a_good_one, 20, interval=0.05, message="one second"
+    )
+    assert reply["error"] == "rate_limited" and reply["retry_after"] == 1, reply
+    assert reply["ref"] == "over" and "Slow down" in reply["message"]
+    assert after == before  # no route recorded, no task message queued
+    assert db.zcard(slots) <= held  # and no admission slot taken (others may have finished)
+
+
+def test_a_press_is_counted_admitted_and_routed_in_one_round_trip(stack, learner):
+    """The second's count of a ``.delay()`` press is taken inside its admission script."""
+    me = learner_id(stack, learner, "lesson1.delay", ADD)
+    with RedisMonitor(stack.url) as monitor:
+        reply = learner.press("lesson1.delay", ADD)
+        assert reply["type"] == "sent", reply
+
+        def counted():
+            lines = [(lua, cmd) for lua, cmd in monitor.lines() if f"ratelimit:{me}:" in cmd]
+            return lines if any(cmd.startswith("EXPIRE") for _, cmd in lines) else None
+
+        lines = poll(counted, 10, interval=0.05, message="the press's count")
+    # The web's one command naming the counter is the admission script's call, and the count
+    # is taken inside it: no round trip of its own.
+    assert [cmd.split()[0] for lua, cmd in lines if not lua] == ["EVALSHA"], lines
+    assert [cmd.split()[0] for lua, cmd in lines if lua] == ["INCR", "EXPIRE"], lines
 
 
 def test_the_page_names_each_experiments_transport(learner):

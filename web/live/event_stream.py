@@ -57,13 +57,16 @@ def direct_reader(
     connection,
     on_ready: Callable[[], None],
     before_batch: Callable[[list[dict]], None] | None = None,
+    after_batch: Callable[[], None] | None = None,
 ):
     """A ``DirectReader`` for ``receiver`` on ``connection``, or None: use ``capture``."""
     if connection.transport.driver_type != "redis":
         return None
     channel = connection.default_channel
     topic = redis_topic(channel, receiver.exchange.name)
-    return DirectReader(receiver, channel, topic, on_ready, before_batch) if topic else None
+    if not topic:
+        return None
+    return DirectReader(receiver, channel, topic, on_ready, before_batch, after_batch)
 
 
 class DirectReader:
@@ -76,6 +79,7 @@ class DirectReader:
         topic: str,
         on_ready: Callable[[], None],
         before_batch: Callable[[list[dict]], None] | None = None,
+        after_batch: Callable[[], None] | None = None,
     ):
         self.receiver = receiver
         self.channel = channel
@@ -84,6 +88,9 @@ class DirectReader:
         # Called with every batch of events read at once, before any is processed (the hub
         # looks up all their routes in one round trip instead of one each).
         self.before_batch = before_batch
+        # Called once a batch is processed (the hub frees the admission slots of every task
+        # the batch ended in one round trip).
+        self.after_batch = after_batch
         self.accept = {"application/json"}
 
     def run(self, should_stop: Callable[[], bool]) -> None:
@@ -125,11 +132,15 @@ class DirectReader:
         if self.before_batch is not None:
             self.before_batch(batch)
         receiver = self.receiver
-        for body in batch:
-            try:
-                receiver.process(*receiver.event_from_message(body))
-            except (TypeError, KeyError) as exc:  # a body without Celery's fields
-                log.warning("dropped an event that is not one: %s", exc)
+        try:
+            for body in batch:
+                try:
+                    receiver.process(*receiver.event_from_message(body))
+                except (TypeError, KeyError) as exc:  # a body without Celery's fields
+                    log.warning("dropped an event that is not one: %s", exc)
+        finally:
+            if self.after_batch is not None:
+                self.after_batch()
 
     def decode(self, payload) -> list:
         """The events in one published message (the worker sends task events in batches)."""

@@ -80,6 +80,11 @@ class EventHub:
         # leaves it to the admission deadline, web/safety/admission.py).
         self._sent_here = _LRU(20_000)
         self._routes_lock = threading.Lock()
+        # Admission slots freed by final events, released together once the reader's batch is
+        # done (one round trip per batch instead of one per task, in the stream's only thread).
+        # Without batches (any broker but Redis, or a test calling dispatch) each goes at once.
+        self._releases: list[tuple[str, str, str | None]] = []
+        self._batches = False
         self._owners: list[Owner] = []
         self._lane = delivery.Lane()
         self._consuming = threading.Event()
@@ -135,9 +140,14 @@ class EventHub:
                     backoff = 0.2
                     receiver = self._receiver
                     reader = event_stream.direct_reader(
-                        receiver, conn, self._consuming.set, self._prefetch_routes
+                        receiver,
+                        conn,
+                        self._consuming.set,
+                        self._prefetch_routes,
+                        self._release_batch,
                     )
                     if reader is not None:  # Redis: the same stream, without kombu's consumer
+                        self._batches = True
                         reader.run(self._stop.is_set)
                     else:
                         receiver.capture(limit=None, timeout=None, wakeup=False)
@@ -251,6 +261,17 @@ class EventHub:
             for task_id, route in found:
                 self._routes.put(task_id, route)
 
+    def _release_batch(self) -> None:
+        """Free the admission slots of the tasks whose final events were just handled."""
+        if not self._releases:
+            return
+        releases, self._releases = self._releases, []
+        try:
+            admission.release_many(releases, self.redis)
+        except RedisError as exc:
+            # Their deadlines free them anyway (web/safety/admission.py); the stream goes on.
+            log.warning("could not free %d admission slots: %s", len(releases), exc)
+
     def _route_for(self, task_id: str) -> dict | None:
         with self._routes_lock:
             if task_id in self._routes:
@@ -278,11 +299,12 @@ class EventHub:
         for key, message in decision.sends:
             self.send(key, message)
         if decision.release is not None:
-            task_id, learner, address = decision.release
             with self._routes_lock:
-                mine = task_id in self._sent_here
+                mine = decision.release[0] in self._sent_here
             if mine:
-                admission.release(task_id, learner, address, self.redis)
+                self._releases.append(decision.release)
+                if not self._batches:
+                    self._release_batch()
         for owner in self._owners:
             if owner.wants(event, route):
                 self._lane.put(owner, event, route)

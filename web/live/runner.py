@@ -33,11 +33,9 @@ from redis.exceptions import RedisError
 from ..errors import LabError
 from ..learners import current_learner
 from ..lessons.experiments import EXPERIMENTS, run_experiment
-from ..safety.guard import over_rate_limit
+from ..safety.guard import RequestCount, rate_limited
 
 log = logging.getLogger(__name__)
-
-RATE_LIMITED = "Slow down: too many requests this second. Try again in a moment."
 
 HTTP = "http"
 WEBSOCKET = "websocket"
@@ -69,37 +67,47 @@ def run(name: Any, params: Any, ref: Any = None, *, transport: str) -> tuple[int
     is refused before its parameters are read.
     """
     ref = clean_ref(ref)
+    # Every call counts against the second's rate limit, junk names included, so a flood of
+    # them is limited like real presses. A ``.delay()`` press is counted in its first task's
+    # admission (one round trip for both); any other outcome is counted before it is answered.
+    request = RequestCount(current_learner(), current_app.config["RATE_LIMIT_PER_SECOND"])
     try:
-        # Counted before the look-up, so a flood of junk names is limited like real presses.
-        if over_rate_limit(current_learner(), current_app.config["RATE_LIMIT_PER_SECOND"]):
-            return error("rate_limited", RATE_LIMITED, 429, ref, retry_after=1)
         experiment = EXPERIMENTS.get(name) if isinstance(name, str) else None
         if experiment is None:
-            return error(
-                "unknown_experiment",
-                f"There is no experiment called {str(name)[:60]!r}.",
-                404,
-                ref,
+            raise LabError(
+                f"There is no experiment called {str(name)[:60]!r}.", "unknown_experiment", 404
             )
         if experiment.transport != transport:
-            return error(
-                "wrong_transport",
+            raise LabError(
                 wrong_transport_message(experiment.name, experiment.transport),
+                "wrong_transport",
                 400,
-                ref,
                 transport=experiment.transport,
             )
-        outcome = run_experiment(experiment, params)
-    except LabError as exc:  # bad params, or refused (admission): the same error reply
-        return exc.status, {"type": "error", "ref": ref, **exc.as_dict()}
+        outcome = run_experiment(experiment, params, request=request)
+    except LabError as exc:  # unknown, wrong transport, bad params, refused: one error shape
+        refusal = exc
     except (RedisError, OperationalError) as exc:
-        # Redis is restarting: say so; the page (or the script) can try again in a moment.
-        log.warning("experiment %.60r failed, Redis unavailable: %s", name, exc)
-        return error(
-            "broker_unavailable",
-            "The site cannot reach Redis right now; try again.",
-            503,
-            ref,
-            retry_after=1,
-        )
-    return 200, {"type": "sent", "ref": ref, **outcome}
+        return _redis_unavailable(name, exc, ref)
+    else:
+        return 200, {"type": "sent", "ref": ref, **outcome}
+    try:
+        # A refusal nothing counted yet (all but the admission's own) is counted now, and past
+        # the limit it says so instead, as if the limit had been checked first.
+        if request.take():
+            refusal = rate_limited()
+    except (RedisError, OperationalError) as exc:
+        return _redis_unavailable(name, exc, ref)
+    return refusal.status, {"type": "error", "ref": ref, **refusal.as_dict()}
+
+
+def _redis_unavailable(name: Any, exc: Exception, ref: str | None) -> tuple[int, dict]:
+    # Redis is restarting: say so; the page (or the script) can try again in a moment.
+    log.warning("experiment %.60r failed, Redis unavailable: %s", name, exc)
+    return error(
+        "broker_unavailable",
+        "The site cannot reach Redis right now; try again.",
+        503,
+        ref,
+        retry_after=1,
+    )

@@ -15,7 +15,8 @@ the queue grows so long that a click would wait behind it. Held direct calls (le
 hold a request for seconds) are counted the same way, per learner and per address. Each
 refusal names the bound it met: ``too_many_tasks`` (the learner's), ``network_too_many_tasks``
 (the address's), ``call_waiting`` (a held call) and ``busy`` (the queue); the per-second request
-limit (web/safety/guard.py) alone is ``rate_limited``.
+limit (web/safety/guard.py) alone is ``rate_limited``. A ``.delay()`` press's count against that
+limit is taken here, first, in the same script as its admission and route: one round trip.
 
 The client's address is the peer's, or, only when the peer is a configured proxy
 (``CELERY_LAB_TRUSTED_PROXIES``), the last address in X-Forwarded-For that is not a proxy.
@@ -37,6 +38,7 @@ import lifecycle
 from .. import keys
 from ..errors import LabError
 from ..extensions import get_redis
+from .guard import RATE_KEY_SECONDS, RequestCount, rate_limited
 
 FINAL_STATES = lifecycle.FINAL
 
@@ -52,11 +54,18 @@ def _admit_script(db):
 
 # KEYS: learner set, address set, queue. ARGV: now, deadline, task id, learner cap, address
 # cap, queue cap, then (a JSON list of Redis commands run once admitted, in the same round
-# trip: the sender's route, web/live/hub.py). Returns {0} (admitted) or {1 learner | 2 address
-# | 3 queue, seconds to wait}. The commands name their own keys: this site's Redis is one
-# server, not a cluster, so they need not be declared in KEYS.
+# trip: the sender's route, web/live/hub.py), then the request's per-second counter and its
+# limit ("" and 0: counted already, web/safety/guard.py). Returns {0} (admitted) or {1 learner
+# | 2 address | 3 queue, seconds to wait} or {4}: past the second's limit, counted and nothing
+# else done, as if the limit had been checked first. The commands and the counter name their
+# own keys: this site's Redis is one server, not a cluster, so they need not be in KEYS.
 _ADMIT = """
 local now = tonumber(ARGV[1])
+if ARGV[8] ~= '' then
+  local count = redis.call('INCR', ARGV[8])
+  redis.call('EXPIRE', ARGV[8], tonumber(ARGV[10]))
+  if count > tonumber(ARGV[9]) then return {4, 1} end
+end
 for i = 1, 2 do redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now) end
 local caps = {tonumber(ARGV[4]), tonumber(ARGV[5])}
 for i = 1, 2 do
@@ -107,12 +116,14 @@ def admit(
     hold_seconds: float,
     per_client: bool = True,
     then: Sequence[Sequence[str | int]] = (),
+    request: RequestCount | None = None,
 ) -> None:
     """Count ``task_id`` against its learner and address, or raise LabError.
 
     ``per_client=False`` (the instructor's burst) is held by the queue's bound only. ``then``:
     Redis commands to run only if the task is admitted, in the same round trip (a press costs
-    one round trip fewer than admitting, then writing its route).
+    one round trip fewer than admitting, then writing its route). ``request``: the press's
+    per-second count, if not taken yet; it is taken here, first, in the same round trip.
     """
     cfg = current_app.config
     now = time.time()
@@ -131,12 +142,17 @@ def admit(
             cfg["MAX_TASKS_PER_ADDRESS"] if per_client else 0,
             cfg["MAX_QUEUED_TASKS"],
             json.dumps([list(command) for command in then]),
+            *_request_args(request),
         ],
         client=db,
     )
     which = int(outcome[0])
+    if request is not None and not request.taken:
+        request.counted(which == 4)
     if which == 0:
         return
+    if which == 4:
+        raise rate_limited()
     if which == 3:
         # Roughly how long the worker takes to drain what waits, at its usual pace.
         raise _busy(max(1, min(30, math.ceil(int(outcome[1]) / 100))))
@@ -156,13 +172,25 @@ def admit(
     )
 
 
+def _request_args(request: RequestCount | None) -> tuple:
+    if request is None or request.taken:
+        return ("", 0, 0)
+    return (request.key, request.limit, RATE_KEY_SECONDS)
+
+
 def release(task_id: str, learner: str, address: str | None, db=None) -> None:
     """Stop counting ``task_id`` (its final event arrived, or it was never sent)."""
+    release_many([(task_id, learner, address)], db)
+
+
+def release_many(tasks: Sequence[tuple[str, str, str | None]], db=None) -> None:
+    """``release`` each (task id, learner, address), all in one round trip, without MULTI."""
     db = db or get_redis()
-    pipe = db.pipeline(transaction=False)  # every task's final event: one round trip, no MULTI
-    pipe.zrem(keys.outstanding("learner", learner), task_id)
-    if address:
-        pipe.zrem(keys.outstanding("address", address), task_id)
+    pipe = db.pipeline(transaction=False)
+    for task_id, learner, address in tasks:
+        pipe.zrem(keys.outstanding("learner", learner), task_id)
+        if address:
+            pipe.zrem(keys.outstanding("address", address), task_id)
     pipe.execute()
 
 

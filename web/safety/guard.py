@@ -31,25 +31,50 @@ def check_origin():
         abort(403, description="Requests from another site are refused.")
 
 
+RATE_LIMITED = "Slow down: too many requests this second. Try again in a moment."
+
+# How long a second's counter lives: long enough for the second itself, whatever the clocks.
+RATE_KEY_SECONDS = 5
+
+
+class RequestCount:
+    """One request's count against its learner's per-second limit, taken exactly once.
+
+    Either by itself (``take``: one round trip), or by the admission script of the first task
+    the request sends (web/safety/admission.py), which then costs no round trip of its own:
+    a ``.delay()`` press is counted, admitted and routed in one.
+    """
+
+    def __init__(self, learner: str, limit: int):
+        self.key = keys.rate_limit(learner, int(time.time()))
+        self.limit = limit
+        self.taken = False
+        self.over = False
+
+    def take(self) -> bool:
+        """Count the request now, unless already counted; True if it is past the limit."""
+        if not self.taken:
+            # One round trip, no MULTI/EXEC: the pair needs no isolation (INCR is atomic by
+            # itself; the EXPIRE, sent in the same write, only bounds the key's life).
+            pipe = get_redis().pipeline(transaction=False)
+            pipe.incr(self.key)
+            pipe.expire(self.key, RATE_KEY_SECONDS)
+            count, _ = pipe.execute()
+            self.counted(count > self.limit)
+        return self.over
+
+    def counted(self, over: bool) -> None:
+        """Record that the request was counted elsewhere (the admission script)."""
+        self.taken, self.over = True, over
+
+
 def over_rate_limit(learner: str, limit: int) -> bool:
     """Count this learner's request in the current second; True once past ``limit``."""
-    key = keys.rate_limit(learner, int(time.time()))
-    # One round trip, no MULTI/EXEC: every press pays this, and the pair needs no isolation
-    # (INCR is atomic by itself; the EXPIRE, sent in the same write, only bounds the key's life).
-    pipe = get_redis().pipeline(transaction=False)
-    pipe.incr(key)
-    pipe.expire(key, 5)
-    count, _ = pipe.execute()
-    return count > limit
+    return RequestCount(learner, limit).take()
 
 
-def rate_limited_response():
-    return LabError(
-        "Slow down: too many requests this second. Try again in a moment.",
-        "rate_limited",
-        429,
-        retry_after=1,
-    ).response()
+def rate_limited() -> LabError:
+    return LabError(RATE_LIMITED, "rate_limited", 429, retry_after=1)
 
 
 def limit_writes():
@@ -58,7 +83,7 @@ def limit_writes():
     if request.endpoint == "api.run":
         return None
     if request.method == "POST" and over_rate_limit(current_learner(), limit):
-        return rate_limited_response()
+        return rate_limited().response()
     return None
 
 

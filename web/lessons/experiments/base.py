@@ -23,6 +23,9 @@ from web.extensions import get_redis
 from web.learners import current_learner
 from web.live.hub import get_hub
 from web.safety import admission
+from web.safety.guard import RequestCount, rate_limited
+
+from .task_reprs import repr_options
 
 
 class ExperimentError(LabError):
@@ -178,6 +181,14 @@ class Lab:
     # Count the tasks against the learner's and the address's bounds (the instructor's burst
     # does not); the queue's own bound applies to every task.
     limits: bool = True
+    # The request's per-second count (web/safety/guard.py), if the caller left it to the lab:
+    # taken with the first task's admission, or by ``count_request`` before any other work.
+    request: RequestCount | None = None
+
+    def count_request(self) -> None:
+        """Take the request's count now if nothing took it yet; raise LabError past the limit."""
+        if self.request is not None and self.request.take():
+            raise rate_limited()
 
     def send(self, task, args=(), kwargs=None, **options) -> str:
         """Send ``task`` like ``apply_async`` does, routed back to this learner's sockets."""
@@ -199,7 +210,11 @@ class Lab:
         hub.cache_route(task_id, route)
         queued = False
         try:
-            task.apply_async(args=args, kwargs=kwargs or {}, task_id=task_id, **options)
+            kwargs = kwargs or {}
+            # The site's Celery app (a task sent by name alone has none of its own).
+            celery = current_app.extensions["celery"]
+            options = {**repr_options(celery, args, kwargs), **options}
+            task.apply_async(args=args, kwargs=kwargs, task_id=task_id, **options)
             queued = True
         finally:
             if not queued:
@@ -214,11 +229,29 @@ class Lab:
         # Longest it could still be waiting or running: countdown, the time limit, a margin.
         hold = countdown + config["CELERY"].get("task_time_limit", 60) + 30
         # A refusal (LabError, with Retry-After) reaches the runner as any bad press does.
-        admission.admit(task_id, self.learner, address, hold, per_client=self.limits, then=then)
+        admission.admit(
+            task_id,
+            self.learner,
+            address,
+            hold,
+            per_client=self.limits,
+            then=then,
+            request=self.request,
+        )
 
 
-def run_experiment(experiment: Experiment, body: Any, classroom: str | None = None) -> dict:
-    """Validate ``body``, run the experiment for the current learner, and describe the outcome."""
+def run_experiment(
+    experiment: Experiment,
+    body: Any,
+    classroom: str | None = None,
+    request: RequestCount | None = None,
+) -> dict:
+    """Validate ``body``, run the experiment for the current learner, and describe the outcome.
+
+    ``request``: the request's per-second count, not taken yet. A ``.delay()`` press takes it
+    in its first task's admission (one round trip fewer); a direct call, which works in this
+    process, takes it before it starts.
+    """
     params = experiment.clean(body)
     # A learner in a class: their tasks also show on the class's projector.
     learner = current_learner()
@@ -228,13 +261,16 @@ def run_experiment(experiment: Experiment, body: Any, classroom: str | None = No
         # replays an old cookie): only a member's tasks reach the class's projector.
         if classroom is not None and not in_class(get_redis(), classroom, learner):
             classroom = None
-    lab = Lab(experiment=experiment, learner=learner, classroom=classroom)
+    lab = Lab(experiment=experiment, learner=learner, classroom=classroom, request=request)
+    if experiment.mode == "direct":
+        lab.count_request()
     started = time.perf_counter()
     if experiment.holds:
         with admission.held_call(lab.learner, admission.client_address()):
             outcome = experiment.run(params, lab)
     else:
         outcome = experiment.run(params, lab)
+    lab.count_request()  # an experiment that sent nothing is counted all the same
     outcome.setdefault("mode", experiment.mode)
     outcome["experiment"] = experiment.name
     outcome["elapsed_ms"] = round((time.perf_counter() - started) * 1000, 2)

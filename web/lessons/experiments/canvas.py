@@ -18,6 +18,7 @@ def send_canvas(lab, canvas, tasks: list[tuple[str, str]]):
 
     Return what ``canvas.apply_async()`` returned (an ``AsyncResult`` or ``GroupResult``).
     """
+    lab.count_request()  # before any route is written: a canvas is not admitted task by task
     hub = get_hub()
     hub.start(wait=current_app.config["STREAM_READY_TIMEOUT"])
     for task_id, name in tasks:
