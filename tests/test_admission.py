@@ -211,3 +211,29 @@ def test_a_class_of_300_behind_one_address_is_never_refused_doing_the_lesson(own
     finally:
         for who in learners:
             who.close()
+
+
+def test_a_learners_canvases_are_bounded_like_their_tasks_and_a_refused_one_sends_nothing(
+    proxied_stack,
+):
+    """Each chain holds one of the learner's slots (5 here) until its last step has ended."""
+    stack = proxied_stack
+    learner = Learner(stack.base_url)
+    try:
+        session = learner.session()
+        chain = {"steps": 4, "durations": "2-2-2-2", "fail": "none"}
+        held = [session.run_with("lesson8.chain", chain, ref=f"c{i}") for i in range(5)]
+        assert [reply["type"] for reply in held] == ["sent"] * 5, held
+        me = json.loads(stack.redis().get(keys.route(held[0]["task_id"])))["learner"]
+        routed = stack.redis().llen(keys.learner_tasks(me))
+        refused = session.run_with("lesson8.chain", chain, ref="over")
+        assert refused["type"] == "error" and refused["error"] == "too_many_tasks", refused
+        assert refused["retry_after"] >= 1 and "still waiting or running" in refused["message"]
+        assert stack.redis().llen(keys.learner_tasks(me)) == routed, (
+            "the refused chain sent nothing"
+        )
+        # A chain's last step ending frees its slot: the learner may build the next one.
+        session.final(held[0]["task_id"], timeout=60)
+        assert session.run_with("lesson8.chain", chain, ref="next")["type"] == "sent"
+    finally:
+        learner.close()

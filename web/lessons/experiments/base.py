@@ -204,7 +204,7 @@ class Lab:
             "address": address,
         }
         # Admitted and routed in one round trip: the route is written only if admitted.
-        self._admit(
+        self.admit(
             task_id, address, options.get("countdown") or 0, hub.route_writes(task_id, route)
         )
         hub.cache_route(task_id, route)
@@ -224,7 +224,8 @@ class Lab:
         self.sent.append(task_id)
         return task_id
 
-    def _admit(self, task_id: str, address: str, countdown: float, then=()) -> None:
+    def admit(self, task_id: str, address: str, countdown: float, then=()) -> None:
+        """Count ``task_id`` against this learner's and address's bounds (``then``: if so)."""
         config = current_app.config
         # Longest it could still be waiting or running: countdown, the time limit, a margin.
         hold = countdown + config["CELERY"].get("task_time_limit", 60) + 30

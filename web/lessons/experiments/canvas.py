@@ -11,33 +11,49 @@ from __future__ import annotations
 from flask import current_app
 
 from web.live.hub import get_hub
+from web.safety import admission
 
 
-def send_canvas(lab, canvas, tasks: list[tuple[str, str]]):
-    """Route each ``(task_id, task_name)`` of ``canvas`` to ``lab``'s learner, then send it.
+def send_canvas(lab, canvas, tasks: list[tuple[str, str]], holder: str | None = None):
+    """Admit, route and send every ``(task_id, task_name)`` of ``canvas`` for ``lab``'s learner.
 
+    A canvas holds one of its learner's (and address's) admission slots, in ``holder``'s name:
+    the task whose final event ends the canvas (a chain's last step, a chord's body; by
+    default the first task, the one sent directly). So one learner has at most their bound's
+    worth of canvases in the lab, each of a handful of tasks. One slot, not one per task: a
+    chain whose second step fails never runs the rest, and slots held by tasks that will never
+    run would refuse the learner's next presses until their deadline. The slot is admitted
+    with every route in one round trip, or refused (LabError) with nothing written or sent.
     Return what ``canvas.apply_async()`` returned (an ``AsyncResult`` or ``GroupResult``).
     """
-    lab.count_request()  # before any route is written: a canvas is not admitted task by task
     hub = get_hub()
     hub.start(wait=current_app.config["STREAM_READY_TIMEOUT"])
-    for task_id, name in tasks:
-        hub.remember_route(
-            task_id,
-            {
-                "learner": lab.learner,
-                "classroom": lab.classroom,
-                "experiment": lab.experiment.name,
-                "task_name": name,
-            },
-        )
+    address = admission.client_address()
+    routes = {
+        task_id: {
+            "learner": lab.learner,
+            "classroom": lab.classroom,
+            "experiment": lab.experiment.name,
+            "task_name": name,
+            "address": address,
+        }
+        for task_id, name in tasks
+    }
+    writes = [
+        command for task_id, route in routes.items() for command in hub.route_writes(task_id, route)
+    ]
+    holder = holder or tasks[0][0]
+    lab.admit(holder, address, 0, writes)  # a refusal (LabError) sends nothing
+    for task_id, route in routes.items():
+        hub.cache_route(task_id, route)
     sent = False
     try:
         result = canvas.apply_async()
         sent = True
     finally:
         if not sent:
-            for task_id, _ in tasks:
+            for task_id in routes:
                 hub.forget_route(task_id, lab.learner)
-    lab.sent.extend(task_id for task_id, _ in tasks)
+            admission.release(holder, lab.learner, address)
+    lab.sent.extend(routes)
     return result

@@ -135,7 +135,9 @@ def _run(shape: str):
         plan = _plan(params)
         canvas, nodes, edges, code = build(shape, plan)
         names = {"step": step.name, "body": add_up.name}
-        send_canvas(lab, canvas, [(n["task_id"], names[n["role"]]) for n in nodes])
+        tasks = [(n["task_id"], names[n["role"]]) for n in nodes]
+        # The canvas holds its admission slot until the task whose result is its result ends.
+        send_canvas(lab, canvas, tasks, holder=nodes[-1]["task_id"])
         return {
             # The card the page shows first: the task whose result is the canvas's result.
             "task_id": nodes[-1]["task_id"],
