@@ -81,6 +81,25 @@ def test_delay_returns_an_async_result_and_the_card_lights_the_path(page: Page, 
     expect(log).to_contain_text("succeeded")
 
 
+def test_a_running_task_pulses_on_the_compositor_only(page: Page, base_url: str):
+    """The busy node's pulse animates opacity or transform only: nothing the page must lay out
+    or paint again every frame for as long as a task runs."""
+    open_lesson(page, base_url, SLUG)
+    commit_through(page, PREDICTIONS, "lesson5-direct-wait")
+    panel = experiment(page, "lesson5.delay")
+    panel.locator("input[name=seconds]").fill("3")
+    panel.get_by_role("button", name="slow_task.delay(seconds)").click()
+    busy = page.locator('.task svg.path [data-node="worker"][data-stage="busy"] rect').first
+    expect(busy).to_be_visible()
+    animated = busy.evaluate(
+        """rect => rect.getAnimations().flatMap((a) => a.effect.getKeyframes())
+            .flatMap((k) => Object.keys(k))
+            .filter((p) => !["offset", "computedOffset", "easing", "composite"].includes(p))"""
+    )
+    assert animated, "a running task's node pulses"
+    assert set(animated) <= {"opacity", "transform"}, animated
+
+
 def test_delay_then_get_runs_on_the_worker_but_the_page_still_waits(page: Page, base_url: str):
     open_lesson(page, base_url, SLUG)
     commit_through(page, PREDICTIONS, "lesson5-get-in-task")
