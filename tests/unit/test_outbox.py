@@ -7,8 +7,10 @@ without a server: the page's end reads and parses what the site's end wrote.
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
+import time
 
 import pytest
 from wsproto.connection import Connection as Frames
@@ -90,3 +92,43 @@ def test_a_sender_never_waits_for_the_handlers_write(pair):
     assert conn.flush()
     assert read_messages(page) == [{"n": 1}]
     sender.join()
+
+
+def test_a_socket_given_up_on_is_read_until_its_client_stops_sending_whoever_else_reads(pair):
+    """Closing a socket with unread input resets it, and a reset loses the close frame before
+    the client reads it: so the site reads (and drops) what the client still sends until the
+    client stops, even while simple-websocket's own reader thread takes some of it first."""
+    site, page = pair
+    conn = Connection(_Ws(site), Key.learner("ana"))
+    sending_for = 1.0
+    stopped: list[float] = []
+
+    def client_still_sending():
+        page.setblocking(True)
+        end = time.monotonic() + sending_for
+        try:
+            while time.monotonic() < end:
+                page.sendall(b"x" * 512)
+        except BrokenPipeError:  # the site's end stopped reading: what must not happen
+            return
+        stopped.append(time.monotonic())
+        page.shutdown(socket.SHUT_WR)
+
+    # simple-websocket's reader, on the same socket: a blocking recv in a thread of its own.
+    reader = socket.socket(fileno=os.dup(site.fileno()))
+    reader.setblocking(True)
+
+    def its_reader():
+        while reader.recv(4096):
+            pass
+
+    threads = [threading.Thread(target=f, daemon=True) for f in (client_still_sending, its_reader)]
+    for thread in threads:
+        thread.start()
+    conn._hang_up()
+    returned = time.monotonic()
+    for thread in threads:
+        thread.join(timeout=10)
+    reader.close()
+    assert stopped, "the site stopped reading while the client was still sending"
+    assert returned >= stopped[0]
