@@ -271,6 +271,9 @@ class EventHub:
         except RedisError as exc:
             # Their deadlines free them anyway (web/safety/admission.py); the stream goes on.
             log.warning("could not free %d admission slots: %s", len(releases), exc)
+        except Exception:
+            # Called after every batch, outside _on_event's guard: never end the stream's thread.
+            log.exception("could not free %d admission slots", len(releases))
 
     def _route_for(self, task_id: str) -> dict | None:
         with self._routes_lock:
