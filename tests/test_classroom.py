@@ -22,6 +22,8 @@ from tests.support.learners import Learner, receive_until
 from tests.support.stack import poll
 from web import keys, signals
 from web.classroom import task_tally
+from web.classroom.projector import CLASS_EVENT
+from web.live.delivery import Key
 
 
 @pytest.fixture
@@ -311,6 +313,37 @@ def test_a_lesson_moved_while_projectors_open_reaches_every_one(code, instructor
             assert_screen_ends_on(ws, wanted)
             ws.close()
             instructor.sockets.remove(ws)
+
+
+class Screen:
+    """Stands in for a projector's socket in this process: what the hub asked it to send."""
+
+    def __init__(self, code: str):
+        self.key = Key.classroom(code)
+        self.sent: list[dict] = []
+
+    def send(self, message: dict) -> bool:
+        self.sent.append(message)
+        return True
+
+
+def test_a_notice_for_a_class_that_is_gone_does_not_drop_another_class_s_change(app, code):
+    """The projector takes its events in batches: one it cannot handle (a class that ended
+    long ago) is logged, and the rest of the batch still reaches its screens."""
+    hub, projector = app.extensions["hub"], app.extensions["projector"]
+    screen = Screen(code)
+    hub.connect(screen)
+    try:
+        projector.handle(
+            [
+                ({"type": CLASS_EVENT, "code": "GONE99", "what": "lesson"}, None),
+                ({"type": CLASS_EVENT, "code": code, "what": "lesson"}, None),
+            ]
+        )
+    finally:
+        hub.disconnect(screen)
+    assert [m["type"] for m in screen.sent] == ["class"]
+    assert screen.sent[0]["class"]["code"] == code
 
 
 def assert_screen_ends_on(ws, lesson: str) -> None:

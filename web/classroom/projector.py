@@ -84,19 +84,31 @@ class Projector:
     def handle(self, batch: list[Item]) -> None:
         entries: dict[str, list[dict]] = {}
         for event, route in batch:
-            if route is None:
-                self._notice(event)
-                continue
-            code, learner = route["classroom"], route["learner"]
-            message = protocol.task_message(event, route)
-            if message["state"] not in protocol.STATES:
-                continue  # a line the task logged (chapter 9): not a step the class counts
-            nickname = self._nickname(code, learner)
-            self.recorder.record(code, message, learner, nickname)
-            entries.setdefault(code, []).append(task_tally.log_entry(message, nickname))
+            # One item at a time: a notice for a class that is gone (ClassroomError), or a
+            # Redis error on one task, must not drop the other classes' changes in the batch.
+            try:
+                self._one(event, route, entries)
+            except Exception:
+                log.exception("the classroom could not handle a %r event", event.get("type"))
         for code, items in entries.items():
-            if self.hub.has(Key.classroom(code)):
-                self.send(code, protocol.class_tasks(items, task_tally.counters(self.db, code)))
+            try:
+                if self.hub.has(Key.classroom(code)):
+                    counters = task_tally.counters(self.db, code)
+                    self.send(code, protocol.class_tasks(items, counters))
+            except Exception:
+                log.exception("could not show class %s its tasks", code)
+
+    def _one(self, event: dict, route: dict | None, entries: dict[str, list[dict]]) -> None:
+        if route is None:
+            self._notice(event)
+            return
+        code, learner = route["classroom"], route["learner"]
+        message = protocol.task_message(event, route)
+        if message["state"] not in protocol.STATES:
+            return  # a line the task logged (chapter 9): not a step the class counts
+        nickname = self._nickname(code, learner)
+        self.recorder.record(code, message, learner, nickname)
+        entries.setdefault(code, []).append(task_tally.log_entry(message, nickname))
 
     def _notice(self, event: dict) -> None:
         code, what = event.get("code"), event.get("what")
