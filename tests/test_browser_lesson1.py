@@ -95,3 +95,33 @@ def test_a_refusal_that_passes_with_time_holds_the_button_and_counts_down(own_st
     expect(delay.locator(".retry-wait")).to_have_text(re.compile(r"works again in \d+ s"))
     expect(delay.locator(".retry-wait")).to_have_count(0, timeout=10000)
     expect(button).not_to_have_attribute("aria-disabled", "true")
+
+
+def test_the_event_log_lists_a_tasks_events_in_the_order_they_happened(page: Page, base_url: str):
+    """By each event's own timestamp: the worker's ``received`` can reach the page before the
+    web's ``sent`` (the web publishes it just after the message), and is listed after it."""
+    open_lesson(page, base_url, SLUG)
+    commit(page, "lesson1-direct-call", "a")
+    commit(page, "lesson1-no-worker", "c")
+    experiment(page, "lesson1.delay").get_by_role("button").click()
+    expect(page.locator(".task").first).to_have_attribute("data-state", "succeeded", timeout=15000)
+    states = page.locator("#event-log li").evaluate_all("lis => lis.map(li => li.dataset.state)")
+    assert states == ["sent", "received", "started", "succeeded"], states
+
+    # The overtaking itself, handed to the page's own handler for socket messages: the
+    # worker's event first, then the web's, which happened 2 ms before it.
+    listed = page.evaluate(
+        """async () => {
+            const lab = await import(document.querySelector('script[src*="/lab.js"]').src);
+            const at = Date.now() / 1000, task_id = "overtaken-0000";
+            const event = (state, timestamp) => ({type: "task", task_id, state, timestamp,
+              experiment: "lesson1.delay", task_name: "sandbox_tasks.basics.add", fields: {}});
+            lab.onTaskEvent(event("received", at + 0.002));
+            lab.onTaskEvent(event("sent", at));
+            await new Promise(requestAnimationFrame);
+            await new Promise(requestAnimationFrame);
+            return [...document.querySelectorAll("#event-log li")]
+              .filter(li => li.textContent.includes("overtake")).map(li => li.dataset.state);
+        }"""
+    )
+    assert listed == ["sent", "received"], listed

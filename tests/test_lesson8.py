@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
+import config
 from tests.support.learners import by_state, events_of, shown
+from tests.support.redis_monitor import RedisMonitor
 from tests.support.refusals import assert_refused_sending_nothing
 from tests.support.stack import poll
 
@@ -118,3 +123,49 @@ BAD_INPUT = [
 def test_bad_input_is_refused_and_sends_nothing(stack, learner, name, changes, says):
     params = {"steps": 3, "durations": "1-1-1-1", "fail": "none", **changes}
     assert_refused_sending_nothing(stack, learner, name, params, says)
+
+
+def test_a_group_goes_to_redis_in_one_pipeline_each_message_with_its_task_sent(stack, learner):
+    """A group's messages and their ``task-sent`` events are written together, all or nothing.
+
+    Nothing else runs in Redis between them (MONITOR sees them one after the other), so the
+    worker, which can only take a message once it is there, reports none of the group's tasks
+    before every ``task-sent`` is out, and the learner hears "sent" first for each.
+    """
+    with RedisMonitor(stack.url) as monitor:
+        outcome, session = _run(learner, "group", durations="1-1-1-1")
+        ids = [node["task_id"] for node in outcome["canvas"]["nodes"]]
+        _finals(session, outcome["canvas"]["nodes"])
+
+        def the_groups_writes():
+            commands = [cmd for lua, cmd in monitor.lines() if not lua]
+            first = next(
+                (i for i, cmd in enumerate(commands) if what_it_writes(cmd, ids)[0] == "message"),
+                None,
+            )
+            writes = [] if first is None else commands[first : first + 2 * len(ids)]
+            return writes if len(writes) == 2 * len(ids) else None
+
+        writes = poll(the_groups_writes, 10, message="the group's writes")
+    written = [what_it_writes(cmd, ids) for cmd in writes]
+    # Celery's order within the batch: each message, then its task-sent.
+    expected = [(kind, task_id) for _, task_id in written[::2] for kind in ("message", "task-sent")]
+    assert written == expected, writes
+    assert sorted(task_id for _, task_id in written[::2]) == sorted(ids)
+    for task_id in ids:
+        assert events_of(session.seen, task_id)[0]["state"] == "sent"
+
+
+def what_it_writes(command: str, ids: list[str]) -> tuple[str | None, str | None]:
+    """A MONITOR line's write: ("message", task id) into the queue, (event type, task id)."""
+    verb, key, payload = (command.split(" ", 2) + ["", ""])[:3]
+    if verb == "LPUSH" and key == config.QUEUE:
+        return "message", next((task_id for task_id in ids if task_id in payload), None)
+    if verb == "PUBLISH" and key.startswith("/0.celeryev/"):
+        message = json.loads(payload)
+        if isinstance(message, dict):  # kombu's envelope (else, say what it was)
+            event = json.loads(base64.b64decode(message["body"]))
+            if isinstance(event, list):  # the worker's events, sent in a batch of its own
+                return "+".join(e["type"] for e in event), None
+            return event["type"], event.get("uuid")
+    return verb, None

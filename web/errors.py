@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from kombu.exceptions import BatchPublishError, OperationalError
 from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException, NotFound
 
@@ -146,7 +147,9 @@ def http_error(exc: HTTPException):
     return exc
 
 
-def redis_down(exc: RedisError):
+def redis_down(exc: Exception):
+    # RedisError from redis-py; kombu's OperationalError (a publish that could not connect) and
+    # BatchPublishError (a batch of publishes Redis failed part way, experiments/base.py).
     log.warning("Redis did not answer %s %s: %s", request.method, request.path, exc)
     return lab_error(LabError(REDIS_DOWN, "redis_down", 503), "Redis did not answer")
 
@@ -160,5 +163,6 @@ def too_deeply_nested(_exc: RecursionError):
 def init_app(app: Flask) -> None:
     app.register_error_handler(LabError, lab_error)
     app.register_error_handler(HTTPException, http_error)
-    app.register_error_handler(RedisError, redis_down)
+    for broker_error in (RedisError, OperationalError, BatchPublishError):
+        app.register_error_handler(broker_error, redis_down)
     app.register_error_handler(RecursionError, too_deeply_nested)

@@ -27,7 +27,7 @@ import logging
 from typing import Any
 
 from flask import current_app
-from kombu.exceptions import OperationalError
+from kombu.exceptions import BatchPublishError, OperationalError
 from redis.exceptions import RedisError
 
 from ..errors import LabError
@@ -87,7 +87,9 @@ def run(name: Any, params: Any, ref: Any = None, *, transport: str) -> tuple[int
         outcome = run_experiment(experiment, params, request=request)
     except LabError as exc:  # unknown, wrong transport, bad params, refused: one error shape
         refusal = exc
-    except (RedisError, OperationalError) as exc:
+    except (RedisError, OperationalError, BatchPublishError) as exc:
+        # BatchPublishError: a canvas's messages went out together and Redis failed part way
+        # (lessons/experiments/canvas.py send_batch); its slot is already freed.
         return _redis_unavailable(name, exc, ref)
     else:
         return 200, {"type": "sent", "ref": ref, **outcome}

@@ -254,10 +254,16 @@ export function updateCard(t) {
   taskPath.update(card.querySelector("svg.path"), state, holding);
 }
 
+// The log reads in the order things happened (each event's own timestamp), not the order they
+// arrived: the web publishes a press's task-sent just after its message, so the worker's
+// task-received can overtake it on the way, and "received" would be listed before "sent".
+// Such overtaking is by a few events at most, so a line looks back only a little way.
+const LOOK_BACK = 20;
 function logEvent(msg) {
   if (!log) return;
   const f = msg.fields || {};
-  const bits = [clock(msg.timestamp || msg.received_at), short(msg.task_id), msg.state];
+  const at = msg.timestamp || msg.received_at || Date.now() / 1000;
+  const bits = [clock(at), short(msg.task_id), msg.state];
   if (msg.state === "progress") bits.push(`${f.current}/${f.total}`);
   if (f.hostname) bits.push(say("log_host", {host: f.hostname}));
   if (f.pid) bits.push(say("log_pid", {pid: f.pid}));
@@ -267,8 +273,12 @@ function logEvent(msg) {
   if (f.result !== undefined) bits.push(say("log_result", {result: f.result}));
   if (f.exception) bits.push(f.exception);
   if (msg.state === "log") bits.push(`${f.level}: ${f.message}`);
-  const li = el("li", {"data-state": msg.state}, bits.join("  "));
-  log.append(li);
+  const li = el("li", {"data-state": msg.state, "data-at": at}, bits.join("  "));
+  let before = log.lastElementChild;
+  for (let n = 0; before && n < LOOK_BACK && Number(before.dataset.at) > at; n++) {
+    before = before.previousElementSibling;
+  }
+  if (before) before.after(li); else log.prepend(li);
   while (log.children.length > 200) log.firstChild.remove();
 }
 

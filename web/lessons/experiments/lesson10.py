@@ -43,8 +43,8 @@ class _ByName:
         self.celery, self.name, self.args = celery, name, args
         self.id = uuid()
 
-    def apply_async(self):
-        return self.celery.send_task(self.name, args=self.args, task_id=self.id)
+    def apply_async(self, **options):
+        return self.celery.send_task(self.name, args=self.args, task_id=self.id, **options)
 
 
 def _error(exc: BaseException) -> str:
