@@ -21,13 +21,17 @@ ROOT = config.ROOT
 PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent() -> None:
-    """In the child, before exec: ask Linux to send SIGTERM when run.py dies, even by SIGKILL."""
+def die_with_parent(sig: int = signal.SIGTERM) -> None:
+    """In the child, before exec: ask Linux to send ``sig`` when run.py dies, even by SIGKILL.
+
+    run.py's children get SIGTERM, so a worker can finish its tasks (the reaper kills what
+    takes too long); the test stack's get SIGKILL (tests/support/stack.py).
+    """
     try:
         import ctypes
 
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        libc.prctl(PR_SET_PDEATHSIG, sig)
     except (OSError, AttributeError):
         pass  # not Linux: Ctrl-C, SIGTERM and SIGHUP still stop every child
     if os.getppid() == 1:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import psutil
 
@@ -24,6 +25,22 @@ input()  # wait, until killed
 """
 
 
+# A child that takes its time over a SIGTERM (as a worker still connecting to a Redis that is
+# gone does): it ignores it altogether.
+STUBBORN_STARTER = """
+import sys, tempfile
+from pathlib import Path
+from tests.support.stack import Process
+stubborn = (
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);"
+    "print('ignoring', flush=True); time.sleep(120)"
+)
+child = Process("stubborn", [sys.executable, "-c", stubborn], {}, Path(tempfile.mkdtemp()))
+print(child.popen.pid, child.log_path.parent, flush=True)
+input()  # wait, until killed
+"""
+
+
 def gone(pid: int) -> bool:
     try:
         return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
@@ -32,8 +49,19 @@ def gone(pid: int) -> bool:
 
 
 def test_a_killed_starter_takes_its_redis_with_it():
+    _kill_the_starter_and_see_its_child_go(STARTER, "redis-server")
+
+
+def test_a_killed_starter_takes_even_a_child_that_ignores_sigterm_with_it():
+    def ignoring(directory: str) -> bool:
+        return "ignoring" in (Path(directory) / "stubborn.log").read_text()
+
+    _kill_the_starter_and_see_its_child_go(STUBBORN_STARTER, "a child ignoring SIGTERM", ignoring)
+
+
+def _kill_the_starter_and_see_its_child_go(script: str, what: str, ready=None) -> None:
     starter = subprocess.Popen(
-        [sys.executable, "-c", STARTER],
+        [sys.executable, "-c", script],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -42,12 +70,16 @@ def test_a_killed_starter_takes_its_redis_with_it():
     try:
         pid, directory = starter.stdout.readline().split()
         assert not gone(int(pid))
+        if ready is not None:
+            poll(lambda: ready(directory), 15, interval=0.05, message=f"{what} to be ready")
         starter.kill()
         starter.wait(10)
-        poll(lambda: gone(int(pid)), 15, interval=0.05, message=f"redis-server {pid} to exit")
+        poll(lambda: gone(int(pid)), 15, interval=0.05, message=f"{what} ({pid}) to exit")
     finally:
         if starter.poll() is None:
             starter.kill()
+        if not gone(int(pid)):
+            psutil.Process(int(pid)).kill()  # the test failed: leave nothing behind
         starter.stdin.close()
         starter.stdout.close()
     shutil.rmtree(directory, ignore_errors=True)

@@ -6,6 +6,7 @@ Each is started with the same command ``run.py`` uses, on a free loopback port, 
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import signal
@@ -45,8 +46,11 @@ class Process:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            # Killed with the test run or the bench (even by SIGKILL), as run.py's are.
-            preexec_fn=supervisor.die_with_parent,
+            # Killed with the test run or the bench, even by SIGKILL, like run.py's children,
+            # but by SIGKILL: nothing here has work worth finishing, and a process that
+            # takes its time over a SIGTERM (a worker still starting, retrying a Redis that
+            # is gone) would outlive the run. run.py has its reaper for that; tests do not.
+            preexec_fn=functools.partial(supervisor.die_with_parent, signal.SIGKILL),
         )
 
     def alive(self) -> bool:
