@@ -213,7 +213,12 @@ class Lab:
             kwargs = kwargs or {}
             # The site's Celery app (a task sent by name alone has none of its own).
             celery = current_app.extensions["celery"]
-            options = {**repr_options(celery, args, kwargs), **options}
+            # declare=[]: Celery would "declare" the queue before every message (kombu binds a
+            # copy of the Queue and checks its cache: ~10 % of this send's CPU, measured with
+            # a probe of 2,000 sends). On Redis a message to the default exchange is pushed
+            # straight onto the queue's list, which no declaration changes; the worker
+            # declares the queues it consumes from itself.
+            options = {"declare": [], **repr_options(celery, args, kwargs), **options}
             task.apply_async(args=args, kwargs=kwargs, task_id=task_id, **options)
             queued = True
         finally:
