@@ -4,11 +4,14 @@ A lesson page is opened in Debian's Chromium; inside it, one sample is what the 
 ``.delay()`` press (site/static/js/lab.js): a ``run`` action with a ``ref`` on the page's own
 websocket (lab.js's ``sendWs``, imported from the module the page loaded: an ES module is one
 instance per URL; lab.js draws its cards as usual), until that task's ``task-succeeded`` frame
-arrives on it, timed with ``performance.now()`` in the page. Between samples, this process
-times ``add.delay(2, 3).get()`` (``raw_get``) and, in the same page, a websocket ping round
-trip (the browser's own floor), the reply to the press alone (``sent``, with its task id), and
-a direct call's HTTP POST (``post``: ``lesson1.direct``, add(2, 3) in the web process, reply
-alone; direct calls are the experiments whose transport is HTTP, web/live/runner.py).
+arrives on it, timed with ``performance.now()`` in the page; and, in the same sample, until
+the learner can see it (``drawn``: its card in the document showing "succeeded", then the
+next animation frame, begun once the frame with that change was painted). Between samples,
+this process times ``add.delay(2, 3).get()`` (``raw_get``) and, in the same page, a websocket
+ping round trip (the browser's own floor), the reply to the press alone (``sent``, with its
+task id), and a direct call's HTTP POST (``post``: ``lesson1.direct``, add(2, 3) in the web
+process, reply alone; direct calls are the experiments whose transport is HTTP,
+web/live/runner.py).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ async () => {
   while (!live()) await new Promise((ok) => setTimeout(ok, 20));
   const lab = await import("/static/js/lab.js");
   const ws = {send: (text) => lab.sendWs(JSON.parse(text))};
-  window.__bench = {ws, waiting: new Map(), done: new Set(), replies: new Map(), n: 0};
+  window.__bench = {ws, lab, waiting: new Map(), done: new Set(), replies: new Map(), n: 0};
   document.addEventListener("celerylab:message", (e) => {
     const m = e.detail;
     const b = window.__bench;
@@ -68,7 +71,25 @@ async () => {
     ]);
   }
   b.waiting.delete(task_id);
-  return [performance.now() - t0, answered];
+  const arrived = performance.now() - t0;
+  // Then until the learner can see it: the moment the task's card is in the document showing
+  // "succeeded" (a MutationObserver sees the change in the frame that makes it), the next
+  // animation frame, which begins once that frame was painted.
+  const shown = () => {
+    const task = b.lab.tasks.get(task_id);
+    return Boolean(task && task.card.isConnected && task.card.dataset.state === "succeeded");
+  };
+  const drawn = await Promise.race([
+    new Promise((ok) => {
+      const painted = () => requestAnimationFrame(() => ok(performance.now() - t0));
+      if (shown()) return painted();
+      const watch = new MutationObserver(() => { if (shown()) { watch.disconnect(); painted(); } });
+      watch.observe(document.body, {subtree: true, childList: true, attributes: true,
+                                    attributeFilter: ["data-state"]});
+    }),
+    new Promise((_, no) => setTimeout(() => no(new Error("no card drawn in 30 s")), 30000)),
+  ]);
+  return [arrived, answered, drawn];
 }
 """
 
@@ -100,6 +121,7 @@ async () => {
 def measure(base_url: str, app, iterations: int, warmup: int = 20) -> dict:
     samples: dict[str, list[float]] = {
         "page": [],
+        "drawn": [],
         "reply": [],
         "post": [],
         "ws_ping": [],
@@ -118,12 +140,13 @@ def measure(base_url: str, app, iterations: int, warmup: int = 20) -> dict:
                 pages.append(page)
             for i in range(warmup + iterations):
                 page = pages[i % PAGES]
-                took, answered = page.evaluate(_PRESS)
+                took, answered, drawn = page.evaluate(_PRESS)
                 raw = raw_get(app)
                 ping = page.evaluate(_PING)
                 posted = page.evaluate(_POST)
                 if i >= warmup:
                     samples["page"].append(took / 1000)
+                    samples["drawn"].append(drawn / 1000)
                     samples["reply"].append(answered / 1000)
                     samples["post"].append(posted / 1000)
                     samples["ws_ping"].append(ping / 1000)

@@ -199,6 +199,7 @@ def markdown(results: dict) -> str:
         ]
         for key, label in (
             ("page", "page: a `.delay()` press on its websocket → `task-succeeded` frame"),
+            ("drawn", "… → its card drawn as succeeded (the frame after it began)"),
             ("reply", "the press's reply alone (`sent`, with the task id)"),
             ("post", "a direct call, add(2, 3) in the web process, as an HTTP POST (fetch)"),
             ("ws_ping", "a websocket ping → pong in the same page"),
