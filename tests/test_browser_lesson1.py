@@ -131,3 +131,6 @@ def test_the_event_log_lists_a_tasks_events_in_the_order_they_happened(page: Pag
         ["overtaken-0000", "sent"],
         ["overtaken-0000", "received"],
     ], listed
+    # And its card does not say it was received before it was sent ("−1 ms").
+    card = page.locator(".task", has=page.locator(".tid", has_text="overtake"))
+    expect(card.locator('.lifecycle [data-state="received"] time')).to_have_text("+0 ms")

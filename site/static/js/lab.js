@@ -16,8 +16,8 @@ const setConn = connectionBadge(document.getElementById("conn"), words("conn"));
 document.documentElement.dataset.live = "yes";
 
 const fmtMs = (ms) => (ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(3)} s`);
-// Web and worker have their own clocks: a worker event may come a hair "before" sent.
-const fmtOffset = (ms) => (Math.round(ms) < 0 ? "−" + fmtMs(-ms) : "+" + fmtMs(Math.max(0, ms)));
+// A step's time since the web's sent (updateCard keeps each step at or after the one before).
+const fmtOffset = (ms) => "+" + fmtMs(ms);
 // One formatter, made once: toLocaleTimeString builds a new Intl formatter on every call,
 // ~0.25 ms each, once per event on the page's critical path (bench/browser.py).
 const timeOfDay = new Intl.DateTimeFormat([], {hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false});
@@ -243,6 +243,10 @@ export function updateCard(t) {
   card.querySelector(".state").textContent = state === "sent" ? say("state_sent") : (state || "");
   card.dataset.state = state || "";
   const origin = t.events.sent ? t.events.sent.timestamp : null;
+  // Celery stamps task-sent just after the message is on the queue, so the worker can stamp
+  // "received" a fraction of a millisecond earlier (and a worker on another host has a clock
+  // of its own): no step is shown before the one it follows, which it cannot have preceded.
+  let after = 0;
   for (const li of card.querySelectorAll(".lifecycle li")) {
     const s = li.dataset.state;
     const last = s === "succeeded";
@@ -254,7 +258,8 @@ export function updateCard(t) {
     const inferred = state === "succeeded" || !isFinal(state);
     const lit = ev || (last ? isFinal(state) : inferred && reached(state, s));
     li.classList.toggle("done", Boolean(lit));
-    li.querySelector("time").textContent = ev && origin ? fmtOffset((ev.timestamp - origin) * 1000) : "";
+    if (ev && origin) after = Math.max(after, (ev.timestamp - origin) * 1000);
+    li.querySelector("time").textContent = ev && origin ? fmtOffset(after) : "";
   }
   let pct = 0;
   if (t.progress && t.progress.total) pct = Math.round((100 * t.progress.current) / t.progress.total);
