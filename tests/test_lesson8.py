@@ -126,7 +126,7 @@ def test_bad_input_is_refused_and_sends_nothing(stack, learner, name, changes, s
 
 
 def test_a_group_goes_to_redis_in_one_pipeline_each_message_with_its_task_sent(stack, learner):
-    """A group's messages and their ``task-sent`` events are written together, all or nothing.
+    """A group's messages and their ``task-sent`` events are one transaction: all or nothing.
 
     Nothing else runs in Redis between them (MONITOR sees them one after the other), so the
     worker, which can only take a message once it is there, reports none of the group's tasks
@@ -143,11 +143,13 @@ def test_a_group_goes_to_redis_in_one_pipeline_each_message_with_its_task_sent(s
                 (i for i, cmd in enumerate(commands) if what_it_writes(cmd, ids)[0] == "message"),
                 None,
             )
-            writes = [] if first is None else commands[first : first + 2 * len(ids)]
-            return writes if len(writes) == 2 * len(ids) else None
+            # One transaction: MULTI, each message and its event, EXEC.
+            writes = [] if first is None else commands[first - 1 : first + 2 * len(ids) + 1]
+            return writes if len(writes) == 2 * len(ids) + 2 else None
 
         writes = poll(the_groups_writes, 10, message="the group's writes")
-    written = [what_it_writes(cmd, ids) for cmd in writes]
+    assert writes[0] == "MULTI" and writes[-1] == "EXEC", writes
+    written = [what_it_writes(cmd, ids) for cmd in writes[1:-1]]
     # Celery's order within the batch: each message, then its task-sent.
     expected = [(kind, task_id) for _, task_id in written[::2] for kind in ("message", "task-sent")]
     assert written == expected, writes

@@ -51,9 +51,28 @@ class QoS(kombu_redis.QoS):
             yield client.pipeline(transaction=False)
 
 
+class PublishBatch(kombu_redis.PublishBatch):
+    """kombu's batch of publishes (``Producer.batch``), sent as one ``MULTI``/``EXEC``.
+
+    kombu sends a batch as a plain pipeline, so a connection that breaks part way may leave
+    Redis having run only its first commands. In a transaction Redis runs all of them or none,
+    one after the other with nothing in between. The site batches what a canvas sends, each
+    message with its ``task-sent`` (web/lessons/experiments/canvas.py): no part of a canvas is
+    sent without the rest, and the worker cannot report one of its tasks before that task's
+    ``task-sent`` is out. Two commands more (``MULTI``, ``EXEC``), in the same round trip.
+    """
+
+    def __init__(self, channel, max_size):
+        super().__init__(channel, max_size)
+        self.pipeline.transaction = True
+
+
 class Channel(kombu_redis.Channel):
     QoS = QoS
     _shared_client = None
+
+    def create_publish_batch(self, max_size):
+        return PublishBatch(self, max_size)
 
     @contextmanager
     def conn_or_acquire(self, client=None):

@@ -149,7 +149,7 @@ def http_error(exc: HTTPException):
 
 def redis_down(exc: Exception):
     # RedisError from redis-py; kombu's OperationalError (a publish that could not connect) and
-    # BatchPublishError (a batch of publishes Redis failed part way, experiments/base.py).
+    # BatchPublishError (a canvas's batch of publishes failed, experiments/canvas.py).
     log.warning("Redis did not answer %s %s: %s", request.method, request.path, exc)
     return lab_error(LabError(REDIS_DOWN, "redis_down", 503), "Redis did not answer")
 

@@ -88,8 +88,8 @@ def run(name: Any, params: Any, ref: Any = None, *, transport: str) -> tuple[int
     except LabError as exc:  # unknown, wrong transport, bad params, refused: one error shape
         refusal = exc
     except (RedisError, OperationalError, BatchPublishError) as exc:
-        # BatchPublishError: a canvas's messages went out together and Redis failed part way
-        # (lessons/experiments/canvas.py send_batch); its slot is already freed.
+        # BatchPublishError: a canvas's transaction failed (lessons/experiments/canvas.py
+        # send_batch); its slot is already freed.
         return _redis_unavailable(name, exc, ref)
     else:
         return 200, {"type": "sent", "ref": ref, **outcome}

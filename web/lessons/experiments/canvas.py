@@ -22,10 +22,12 @@ def send_batch(celery):
 
     A canvas sent through it writes every message it sends now (a group's or a chord header's
     tasks, a chain's first step) and each one's ``task-sent`` in one round trip, not two each
-    (kombu's ``Producer.batch``). All or nothing: a canvas that fails to serialize part way
-    (lesson 7's limits apply to its arguments too) sends none of it, rather than its first
-    tasks alone. And nothing else runs in Redis between them, so the worker cannot report one
-    of them before its ``task-sent`` is out.
+    (kombu's ``Producer.batch``), as one Redis transaction (web/broker_transport.py
+    ``PublishBatch``). All or nothing: a canvas that fails to serialize part way (lesson 7's
+    limits apply to its arguments too) sends none of it, rather than its first tasks alone,
+    and so does one whose connection breaks before Redis has the whole transaction. Nothing
+    else runs in Redis between them, so the worker cannot report one of them before its
+    ``task-sent`` is out.
 
     A single ``.delay()`` press does not use it (``Lab.send``): its message would then wait for
     its ``task-sent`` to be built, and the worker would start the task later. Measured with
@@ -34,7 +36,8 @@ def send_batch(celery):
     instead (site/static/js/lab.js).
 
     A batch is sent once, without kombu's retry: a failure raises (``BatchPublishError`` when
-    Redis may have run part of it), which the runner answers like any broker error.
+    the reply was lost, so whether Redis ran it is not known), which the runner answers like
+    any broker error.
     """
     with celery.producer_or_acquire() as producer, producer.batch():
         yield producer
