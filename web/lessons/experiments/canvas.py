@@ -77,9 +77,10 @@ def send_canvas(lab, canvas, tasks: list[tuple[str, str]], holder: str | None = 
         hub.cache_route(task_id, route)
     sent = False
     try:
-        # Every message the canvas sends now, and each one's task-sent, in one round trip.
+        # Every message the canvas sends now, and each one's task-sent, in one round trip;
+        # no queue declared first, as for a single press (Lab.send says why).
         with send_batch(current_app.extensions["celery"]) as producer:
-            result = canvas.apply_async(producer=producer)
+            result = canvas.apply_async(producer=producer, declare=[])
         sent = True
     finally:
         if not sent:
