@@ -18,7 +18,7 @@ from web.safety import admission
 
 @contextmanager
 def send_batch(celery):
-    """A producer whose publishes go to Redis together, in one pipeline, when the block ends.
+    """A producer whose publishes go to Redis together, in one transaction, when the block ends.
 
     A canvas sent through it writes every message it sends now (a group's or a chord header's
     tasks, a chain's first step) and each one's ``task-sent`` in one round trip, not two each
