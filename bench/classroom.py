@@ -204,6 +204,11 @@ def analyse(sims: list[SimLearner], observer: EventTape | Observer) -> dict:
     """Delivered vs expected events, misrouted ones, and the latencies a learner feels."""
     expected = delivered = misrouted = 0
     click_to_event, fast_done, slow_started, lag, answer, late = [], [], [], [], [], []
+    # Where a slow task's wait for its start went, by the web's and the worker's own clocks:
+    # click -> task-sent (the web), -> task-received (the queue in Redis), -> task-started
+    # (the worker's pool).
+    stages: dict[str, list[float]] = {"web": [], "queue": [], "pool": []}
+    lag_by_state: dict[str, list[float]] = {}
     steady = []  # click -> event for clicks after the opening burst
     unanswered, broken, tasks = 0, 0, 0
     kinds: dict[str, int] = {}
@@ -213,6 +218,7 @@ def analyse(sims: list[SimLearner], observer: EventTape | Observer) -> dict:
         broken += sim.error is not None
         mine = {c.task_id for c in sim.clicks if c.task_id}
         first: dict[str, dict[str, float]] = {}  # task id -> state -> first arrival
+        made_at: dict[str, dict[str, float]] = {}  # task id -> state -> its event's timestamp
         got: dict[str, dict[str, int]] = {}  # task id -> state -> how many arrived
         for arrived, message in sim.messages:
             if message.get("type") != "task":
@@ -226,6 +232,10 @@ def analyse(sims: list[SimLearner], observer: EventTape | Observer) -> dict:
             counts[message["state"]] = counts.get(message["state"], 0) + 1
             if message.get("timestamp"):
                 lag.append(max(0.0, arrived - message["timestamp"]))
+                lag_by_state.setdefault(message["state"], []).append(lag[-1])
+                made_at.setdefault(message["task_id"], {}).setdefault(
+                    message["state"], message["timestamp"]
+                )
         for click in sim.clicks:
             kinds[click.kind] = kinds.get(click.kind, 0) + 1
             late.append(click.late)
@@ -250,6 +260,11 @@ def analyse(sims: list[SimLearner], observer: EventTape | Observer) -> dict:
                 fast_done.append(seen["succeeded"] - click.clicked)
             if click.kind == "slow" and "started" in seen:
                 slow_started.append(seen["started"] - click.clicked)
+                at = made_at.get(click.task_id, {})
+                if {"sent", "received", "started"} <= at.keys():
+                    stages["web"].append(at["sent"] - click.clicked)
+                    stages["queue"].append(at["received"] - at["sent"])
+                    stages["pool"].append(at["started"] - at["received"])
     return {
         "learners": len(sims),
         "clicks": kinds,
@@ -272,9 +287,11 @@ def analyse(sims: list[SimLearner], observer: EventTape | Observer) -> dict:
         "click_to_event": summary(click_to_event),
         "click_to_event_after_burst": summary(steady),
         "event_lag": summary(lag),
+        "event_lag_by_state": {state: summary(v) for state, v in sorted(lag_by_state.items())},
         "fast_click_to_succeeded": summary(fast_done),
         "slow_click_to_started": {
             **summary(slow_started),
             "all_started": len(slow_started) == kinds.get("slow", 0),
+            "stages": {name: summary(values) for name, values in stages.items()},
         },
     }

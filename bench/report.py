@@ -140,6 +140,25 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
     return rows
 
 
+def _slow_start_stages(classes: list[dict]) -> list[str]:
+    """Where the slow tasks' wait for their start went, by the events' own timestamps."""
+    parts = []
+    for c in classes:
+        stages = c["slow_click_to_started"].get("stages")
+        if stages and all(stages[k]["n"] for k in ("web", "queue", "pool")):
+            parts.append(
+                f"{c['learners']}: {stages['web']['p99_ms']:.0f} / {stages['queue']['p99_ms']:.0f}"
+                f" / {stages['pool']['p99_ms']:.0f}"
+            )
+    if not parts:
+        return []
+    return [
+        "Where a slow task waited before it started, p99 ms by the web's and the worker's own "
+        "clocks: click → `task-sent` (the web) / → `task-received` (the queue in Redis) / → "
+        "`task-started` (the worker's pool): " + "; ".join(parts) + "."
+    ]
+
+
 def markdown(results: dict) -> str:
     meta = results["meta"]
     lines = [
@@ -246,7 +265,7 @@ def markdown(results: dict) -> str:
                 f"| {res['redis']['cpu_percent']} "
                 f"| {res['clients']['cpu_percent']}, {c['clients_late']['p99_ms']:.0f} ms |"
             )
-        lines.append("")
+        lines += ["", *_slow_start_stages(classes), ""]
     pages = results.get("pages")
     if pages:
         t, w = pages["server_time"], pages["weight"]
