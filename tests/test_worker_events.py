@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import base64
 import json
+from types import SimpleNamespace
 
 from tests.support.stack import poll
+from worker.consumer import task_events
 
 
 def subscribed(stack):
@@ -48,3 +50,22 @@ def test_progress_joins_the_workers_batches_after_its_tasks_started_event(stack,
     assert (
         kinds.index("task-started") < kinds.index("task-progress") < kinds.index("task-succeeded")
     )
+
+
+def test_only_the_workers_own_tasks_borrow_its_dispatcher(app):
+    """Another worker's name, no dispatcher yet (reconnecting), or no task events: Celery's way."""
+    celery = app.extensions["celery"]
+    with celery.connection_for_write() as conn:
+        own = celery.events.Dispatcher(conn, hostname="lab@here", buffer_group=["task"])
+        consumer = SimpleNamespace(hostname="lab@here", event_dispatcher=own)
+        assert task_events(consumer, "lab@here") is own
+        assert task_events(consumer, "lab@elsewhere") is None
+        assert task_events(consumer, None) is None
+        consumer.event_dispatcher = None
+        assert task_events(consumer, "lab@here") is None
+        consumer.event_dispatcher = celery.events.Dispatcher(
+            conn, hostname="lab@here", groups=["worker"]
+        )
+        assert task_events(consumer, "lab@here") is None
+        consumer.event_dispatcher.close()
+        own.close()
