@@ -137,5 +137,5 @@ def web_command(
         "5",
         "--log-level",
         "warning",
-        "web:create_app()",
+        "web:serve()",  # create_app(), with the lessons read before the first request
     ]

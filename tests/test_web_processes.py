@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import urllib.error
 import urllib.request
 
 import pytest
@@ -15,6 +17,10 @@ import config
 from launcher import commands
 from tests.support.learners import Learner, Session
 from tests.support.stack import poll
+from web.lessons.experiments import EXPERIMENTS
+from web.lessons.library import parse as parse_lesson
+from web.quiz.questions import load as load_questions
+from web.your_turn.exercises import load as load_exercises
 
 
 def health(base_url: str) -> dict:
@@ -83,3 +89,54 @@ def test_the_site_runs_its_own_thread_worker_and_the_bench_may_ask_for_gevent():
         "launcher.gunicorn_worker.ThreadWorker"
     )
     assert worker_class(commands.web_command("127.0.0.1", 8000, worker="gevent")) == "gevent"
+
+
+# ---- ready before the first request ----------------------------------------------------------
+
+
+def page(base_url: str, path: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(base_url + path, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, ""
+
+
+def test_each_web_process_reads_the_course_before_its_first_request(own_stack, tmp_path):
+    # A copy of the course that disappears once the processes are up: if any page still read
+    # a lesson, a question or an exercise on first use, it would find nothing there.
+    course = tmp_path / "lessons"
+    shutil.copytree(config.ROOT / "lessons", course)
+    lesson = parse_lesson(next(iter(sorted(course.glob("01-*.md")))))
+    exercise = next(e for e in load_exercises(course / "exercises") if e.lesson == lesson.number)
+    myth = next(q for q in load_questions(course / "questions", EXPERIMENTS) if q.kind == "myth")
+    stack = own_stack(CELERY_LAB_LESSONS_DIR=str(course))
+    _, base_url = stack.start_web(processes=2)
+    # Both processes answer, so both have loaded the app (gunicorn loads it before accepting).
+    pids: set[int] = set()
+    poll(lambda: pids.add(health(base_url)["pid"]) or len(pids) == 2, 60, message="both webs")
+    shutil.rmtree(course)
+    for _ in range(10):  # new connections each time: the kernel spreads them over both
+        status, home = page(base_url, "/")
+        assert status == 200 and lesson.title in home
+        status, body = page(base_url, f"/lessons/{lesson.slug}")
+        assert status == 200 and f'data-exercise="{exercise.id}"' in body
+        status, quiz = page(base_url, "/quiz")
+        assert status == 200 and f'data-question="{myth.id}"' in quiz
+
+
+def test_a_course_file_that_does_not_parse_is_reported_when_the_web_starts(own_stack, tmp_path):
+    course = tmp_path / "lessons"
+    shutil.copytree(config.ROOT / "lessons", course)
+    broken = sorted((course / "questions").glob("*.yaml"))[0]
+    broken.write_text("- id: [unclosed\n")
+    stack = own_stack(CELERY_LAB_LESSONS_DIR=str(course))
+    web, base_url = stack.start_web()
+    # In the log before anyone asks for a page, naming the file.
+    assert f"could not read the questions: {broken.name}: not valid YAML" in web.log()
+    lesson = parse_lesson(next(iter(sorted(course.glob("01-*.md")))))
+    status, home = page(base_url, "/")
+    assert status == 200 and lesson.title in home
+    # A page that needs the questions fails as it always did; the web process stays up.
+    assert page(base_url, "/quiz")[0] == 500
+    assert health(base_url)["stream_ready"] is True

@@ -13,7 +13,7 @@ import config
 import lifecycle
 from config import ROOT
 
-from . import errors, extensions
+from . import errors, extensions, warmup
 from .celery_ext import celery_init_app
 from .classroom import exercises as class_exercises
 from .classroom import views as classroom_views
@@ -60,4 +60,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     exercises.init_app(app)
     workspace.init_app(app)
     class_exercises.init_app(app)
+    return app
+
+
+def serve() -> Flask:
+    """The app as the web server runs it: ``create_app()``, with its content already read.
+
+    gunicorn calls this in each of its processes before the process takes a connection
+    (launcher/commands.py); tests and the worker call ``create_app()`` and read on first use.
+    """
+    app = create_app()
+    warmup.warm(app)
     return app
