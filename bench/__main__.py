@@ -143,15 +143,16 @@ def measure(
     if "stream" not in args.skip:
         print("bench: stream latency…", flush=True)
         results["stream"] = latency.measure(base_urls[0], app, observer, args.iterations)
+    # The live observer is the stream phase's alone: left running, it would decode every event
+    # of the later phases in this process, on the cores it shares with Chromium and the site
+    # (the classes' events are taped and decoded afterwards, EventTape).
+    observer.stop()
     if "browser" not in args.skip:
         print("bench: the learner's path in Chromium…", flush=True)
         results["browser"] = browser.measure(base_urls[0], app, args.iterations)
     if "classroom" not in args.skip:
         results["classroom"] = []
         buttons = experiments()
-        # The classes' events are taped and decoded afterwards (EventTape): the live observer,
-        # needed by the stream phase only, would decode them all in the middle of the burst.
-        observer.stop()
         for count in args.learners:
             idle(stack, base_urls, args.web_processes)
             print(f"bench: classroom of {count}…", flush=True)
