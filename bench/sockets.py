@@ -1,9 +1,9 @@
 """``python -m bench.sockets [--threads 2560] [--sockets 2000]``: pages with many sockets open.
 
 Starts a real stack (tests/support/stack.py, launcher/commands.py), measures a lesson page with no
-socket open, opens that many idle websockets from this process, and measures again: the web
-process's memory and threads, and the page's p50/p99. How the server model was chosen
-(README, "Many connections").
+socket open, opens that many idle websockets from this process (each offering compression, as
+Chromium does), and measures again: the web process's memory and threads, and the page's
+p50/p99. How the server model was chosen (README, "Many connections").
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psutil
 import websocket
 
+from tests.support import chromium
 from tests.support.stack import Stack
 
 PAGE = "/lessons/delay-vs-direct-call"
@@ -53,8 +54,11 @@ def main(argv: list[str] | None = None) -> None:
         return sum(psutil.Process(p).num_threads() for p in stack.web_pids())
 
     def open_one(_):
-        ws = websocket.create_connection(base.replace("http", "ws") + "/ws", timeout=60)
-        ws.recv()
+        # As a browser opens it: Chromium offers compression on every socket.
+        ws = websocket.create_connection(
+            base.replace("http", "ws") + "/ws", timeout=60, header=[chromium.WEBSOCKET_OFFER]
+        )
+        ws.recv()  # the hello: websocket-client would refuse a compressed frame
         return ws
 
     try:

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import websocket
 
+from tests.support import chromium
 from tests.support.learners import Learner
 from tests.support.stack import poll
 
@@ -98,3 +99,26 @@ def test_one_learner_cannot_hold_more_than_two_direct_calls_at_once(stack):
     assert statuses == [200, 200, 429]
     refused = next(body for status, body in answers if status == 429)
     assert refused["error"] == "call_waiting" and "let it finish" in refused["message"]
+
+
+@pytest.mark.parametrize("page", ["lesson", "projector"])
+def test_a_browsers_offer_of_compression_is_declined_so_no_socket_keeps_a_compressor(
+    stack, instructor, code, page
+):
+    # Accepted, each socket would keep a zlib compressor (~90 KB) for frames of a few hundred
+    # bytes, for as long as the page is open.
+    who, path = (Learner(stack.base_url), "/ws") if page == "lesson" else (instructor, "")
+    path = path or f"/classroom/{code}/ws"
+    ws = websocket.create_connection(
+        stack.base_url.replace("http", "ws") + path,
+        timeout=30,
+        header=[f"Cookie: {who.cookie}", chromium.WEBSOCKET_OFFER],
+        origin=stack.base_url,
+    )
+    try:
+        assert ws.getstatus() == 101
+        assert "sec-websocket-extensions" not in ws.getheaders()
+        # Frames are plain: websocket-client reads no compressed frame (it refuses RSV1).
+        assert json.loads(ws.recv())["type"] == "hello"
+    finally:
+        ws.close()

@@ -16,3 +16,7 @@ LAUNCH = {
         "--disable-sync",
     ],
 }
+
+# The extension offer Chromium sends with every websocket it opens (the site declines it,
+# web/extensions.py); clients that stand in for browsers send it too.
+WEBSOCKET_OFFER = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"

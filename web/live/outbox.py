@@ -187,7 +187,8 @@ class Connection:
         self.wake()
 
     def _encode(self, data: str) -> None:
-        # Under the lock: with permessage-deflate, frames must go in encoding order.
+        # Under the lock: wsproto's connection state is not thread-safe, and frames go out in
+        # the order they were encoded (the site negotiates no compression, web/extensions.py).
         frame = self.ws.ws.send(TextMessage(data=data))
         self._frames.append(frame)
         self._queued += len(frame)
