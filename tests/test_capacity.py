@@ -28,8 +28,14 @@ def get(url: str, timeout: float = 10) -> int:
 
 
 def idle_socket(base: str) -> websocket.WebSocket:
-    """A page that opened its socket and then sat there (no cookie: a new learner each)."""
-    ws = websocket.create_connection(base.replace("http", "ws") + "/ws", timeout=60, origin=base)
+    """A page that opened its socket and then sat there (no cookie: a new learner each), its
+    socket opened as Chromium opens one."""
+    ws = websocket.create_connection(
+        base.replace("http", "ws") + "/ws",
+        timeout=60,
+        origin=base,
+        header=[chromium.WEBSOCKET_OFFER],
+    )
     assert json.loads(ws.recv())["type"] == "hello"
     return ws
 
