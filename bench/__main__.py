@@ -48,6 +48,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=2.0,
         help="seconds between a learner's fast clicks, on average (2)",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        help="runs of each classroom size (3; 1 with --quick): the table shows the median run, "
+        "the targets each figure's median and every run's value",
+    )
     parser.add_argument("--iterations", type=int, help="stream latency samples (300; 60)")
     parser.add_argument("--page-requests", type=int, help="requests per lesson page (200; 30)")
     parser.add_argument(
@@ -89,13 +95,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.duration = args.duration or (6.0 if args.quick else 20.0)
     args.iterations = args.iterations or (60 if args.quick else 300)
+    args.rounds = args.rounds or (1 if args.quick else 3)
     args.page_requests = args.page_requests or (30 if args.quick else 200)
     try:
         args.learners = [int(n) for n in args.learners.split(",") if n.strip()]
     except ValueError:
         parser.error(f"--learners must be whole numbers separated by commas, not {args.learners!r}")
     args.skip = {s.strip() for s in args.skip.split(",") if s.strip()}
-    for flag in ("workers", "webs", "web_processes"):
+    for flag in ("workers", "webs", "web_processes", "rounds"):
         if getattr(args, flag) < 1:
             parser.error(f"--{flag.replace('_', '-')} must be at least 1")
     if args.concurrency is None:
@@ -154,27 +161,30 @@ def measure(
         results["classroom"] = []
         buttons = experiments()
         for count in args.learners:
-            idle(stack, base_urls, args.web_processes)
-            print(f"bench: classroom of {count}…", flush=True)
-            # The class runs in a process of its own (the load generator): its CPU is its own.
-            with (
-                EventTape(app) as tape,
-                classroom.Generator(
-                    base_urls, count, args.duration, args.interval, buttons
-                ) as generator,
-            ):
-                with Sampler({**pids, "clients": [generator.pid]}) as sampler:
-                    sims, connect_s = generator.result()
-            row = classroom.analyse(sims, tape)
-            row.update(
-                worker_concurrency=args.concurrency,
-                webs=len(base_urls),
-                duration_s=args.duration,
-                interval_s=args.interval,
-                connect_s=round(connect_s, 2),
-                resources=sampler.result,
-            )
-            results["classroom"].append(row)
+            runs = []
+            for run in range(args.rounds):
+                idle(stack, base_urls, args.web_processes)
+                print(f"bench: classroom of {count}, run {run + 1} of {args.rounds}…", flush=True)
+                # The class runs in a process of its own (the load generator): its CPU is its own.
+                with (
+                    EventTape(app) as tape,
+                    classroom.Generator(
+                        base_urls, count, args.duration, args.interval, buttons
+                    ) as generator,
+                ):
+                    with Sampler({**pids, "clients": [generator.pid]}) as sampler:
+                        sims, connect_s = generator.result()
+                row = classroom.analyse(sims, tape)
+                row.update(
+                    worker_concurrency=args.concurrency,
+                    webs=len(base_urls),
+                    duration_s=args.duration,
+                    interval_s=args.interval,
+                    connect_s=round(connect_s, 2),
+                    resources=sampler.result,
+                )
+                runs.append(row)
+            results["classroom"].append(classroom.median_run(runs))
     if "pages" not in args.skip:
         print("bench: pages…", flush=True)
         base_url = base_urls[0]

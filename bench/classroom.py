@@ -295,3 +295,38 @@ def analyse(sims: list[SimLearner], observer: EventTape | Observer) -> dict:
             "stages": {name: summary(values) for name, values in stages.items()},
         },
     }
+
+
+# The figures a run of a class is judged by (bench/report.py's targets).
+RUN_FIGURES = {
+    "click_to_event_p99_ms": lambda row: row["click_to_event"]["p99_ms"],
+    "after_burst_p99_ms": lambda row: row["click_to_event_after_burst"]["p99_ms"],
+    "event_lag_p99_ms": lambda row: row["event_lag"]["p99_ms"],
+    "last_slow_start_ms": lambda row: row["slow_click_to_started"]["max_ms"],
+}
+
+
+def run_summary(row: dict) -> dict:
+    """One run's target figures and its correctness counts."""
+    return {
+        **{name: figure(row) for name, figure in RUN_FIGURES.items()},
+        "all_started": row["slow_click_to_started"]["all_started"],
+        "refused_clicks": row["refused_clicks"],
+        "unanswered_clicks": row["unanswered_clicks"],
+        "events": row["events"],
+    }
+
+
+def median_run(runs: list[dict]) -> dict:
+    """The run whose click → first event p99 is the median, with every run's ``run_summary``.
+
+    One run of a class on two shared cores swings more than most changes do (bench/README.md):
+    the median of several, with each one's figures beside it, is what a change is judged by.
+    """
+    ordered = sorted(runs, key=lambda row: row["click_to_event"]["p99_ms"] or 0.0)
+    return {**ordered[(len(ordered) - 1) // 2], "runs": [run_summary(row) for row in runs]}
+
+
+def runs_of(row: dict) -> list[dict]:
+    """Every run of ``row``'s class (a results file from before runs were kept: its one)."""
+    return row.get("runs") or [run_summary(row)]
