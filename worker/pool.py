@@ -18,6 +18,7 @@ line only accepts Celery's own pool names.
 
 from __future__ import annotations
 
+import gc
 import queue
 import threading
 from concurrent.futures import Future
@@ -63,6 +64,11 @@ class ResizableThreadPool(BasePool):
         warm.join()
         with self._lock:
             self._spawn(self.limit)
+        # Everything made so far (Celery, kombu, the Flask app, the tasks' modules) lives as
+        # long as the worker: out of the garbage collector's sight, a full collection no longer
+        # goes through it (~17 ms each time, every thread waiting), web/warmup.py likewise.
+        gc.collect()
+        gc.freeze()
 
     def on_stop(self) -> None:
         # Like Celery's threads pool: drop what has not started, let running tasks finish.
