@@ -5,6 +5,7 @@ Real Redis, worker and gunicorn with two processes (``-w 2``, as run.py starts o
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import config
 from launcher import commands
 from tests.support.learners import Learner, Session
 from tests.support.stack import poll
+from web import warmup
 from web.lessons.experiments import EXPERIMENTS
 from web.lessons.library import parse as parse_lesson
 from web.quiz.questions import load as load_questions
@@ -140,3 +142,13 @@ def test_a_course_file_that_does_not_parse_is_reported_when_the_web_starts(own_s
     # A page that needs the questions fails as it always did; the web process stays up.
     assert page(base_url, "/quiz")[0] == 500
     assert health(base_url)["stream_ready"] is True
+
+
+def test_the_warm_up_also_builds_what_celery_builds_for_its_first_send(app):
+    celery = app.extensions["celery"]
+    assert not celery.finalized  # create_app() leaves it to the first send
+    try:
+        warmup.warm(app)
+    finally:
+        gc.unfreeze()  # the warm-up freezes this test process's objects too
+    assert celery.finalized and "sandbox_tasks.basics.add" in celery.tasks
