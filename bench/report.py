@@ -60,12 +60,12 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
         )
     classes = results.get("classroom", [])
     if classes:
-        every = [(c["learners"], run) for c in classes for run in runs_of(c)]
+        every = [run for c in classes for run in runs_of(c)]
         exact = all(
             run["events"]["missing"] == 0
             and run["events"]["misrouted"] == 0
             and run["events"]["delivered"] == run["events"]["expected"]
-            for _, run in every
+            for run in every
         )
         rows.append(
             (
@@ -75,7 +75,7 @@ def targets(results: dict) -> list[tuple[str, str, bool | None]]:
                     f"{sum(r['unanswered_clicks'] for r in runs_of(c))} unanswered"
                     for c in classes
                 ),
-                all(not r["refused_clicks"] and not r["unanswered_clicks"] for _, r in every),
+                all(not r["refused_clicks"] and not r["unanswered_clicks"] for r in every),
             )
         )
         rows.append(
